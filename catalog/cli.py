@@ -1,0 +1,143 @@
+"""The `umud` command: serve the catalog, load and validate records, export the catalog."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from . import DEFAULT_BASE_URL
+from .store import StoreError
+
+DEFAULT_STORE = "umud-store"
+EXPORT_FORMATS = ("turtle", "jsonld", "ntriples", "rdfxml", "trig", "nquads", "csv", "json")
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    try:
+        return arguments.command(arguments)
+    except StoreError as error:
+        print(f"umud: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="umud", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve the catalog over HTTP (pages, RDF, SPARQL)")
+    _store_options(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=5000, help="TCP port (default: %(default)s)")
+    serve.add_argument("--threads", type=int, default=8, help="request threads (default: %(default)s)")
+    serve.add_argument("--query-timeout", type=float, default=10.0,
+                       help="longest run of one SPARQL query, in seconds (default: %(default)s)")
+    serve.add_argument("--result-limit", type=int, default=10000,
+                       help="most rows or triples one SPARQL query returns (default: %(default)s)")
+    serve.set_defaults(command=_serve)
+
+    load = commands.add_parser("load", help="validate files and write their datasets to the store")
+    _store_options(load)
+    load.add_argument("files", nargs="+", type=Path, help="UMUD JSON, Turtle (.ttl) or JSON-LD (.jsonld) files")
+    load.set_defaults(command=_load)
+
+    validate = commands.add_parser("validate", help="check files against the model and shapes; writes nothing")
+    validate.add_argument("--base-url", default=os.environ.get("UMUD_BASE_URL", DEFAULT_BASE_URL),
+                          help="base of dataset IRIs (env UMUD_BASE_URL; default: %(default)s)")
+    validate.add_argument("files", nargs="+", type=Path)
+    validate.set_defaults(command=_validate)
+
+    export = commands.add_parser("export", help="write the whole catalog in one format")
+    _store_options(export)
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="turtle")
+    export.add_argument("--output", "-o", type=Path, help="file to write (default: standard output)")
+    export.set_defaults(command=_export)
+    return parser
+
+
+def _store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", default=os.environ.get("UMUD_STORE", DEFAULT_STORE),
+                        help="Oxigraph store directory, or the http(s) URL of a SPARQL 1.1 server "
+                             "(env UMUD_STORE; default: %(default)s)")
+    parser.add_argument("--base-url", default=os.environ.get("UMUD_BASE_URL", DEFAULT_BASE_URL),
+                        help="base of dataset IRIs (env UMUD_BASE_URL; default: %(default)s)")
+
+
+def _serve(arguments: argparse.Namespace) -> int:
+    from waitress import serve
+
+    from server.app import create_app
+    from server.settings import Settings
+
+    from .setup import open_catalog
+
+    catalog = open_catalog(arguments.store, arguments.base_url)
+    settings = Settings(base_url=catalog.base_url, store_location=str(arguments.store),
+                        query_timeout=arguments.query_timeout, result_limit=arguments.result_limit)
+    app = create_app(catalog, settings)
+    totals = catalog.totals()
+    logging.getLogger("umud").info(
+        "serving %d datasets from %s at http://%s:%d/ (dataset IRIs under %s)",
+        totals.datasets, arguments.store, arguments.host, arguments.port, catalog.base_url)
+    try:
+        serve(app, host=arguments.host, port=arguments.port, threads=arguments.threads, ident="umud")
+    finally:
+        app.extensions["umud_sparql"].close()
+        catalog.store.close()
+    return 0
+
+
+def _load(arguments: argparse.Namespace) -> int:
+    from .loader import process_files
+    from .setup import open_catalog
+
+    catalog = open_catalog(arguments.store, arguments.base_url, seed_if_empty=False)
+    results = process_files(arguments.files, catalog, write=True)
+    catalog.store.close()
+    return _report(results, "loaded")
+
+
+def _validate(arguments: argparse.Namespace) -> int:
+    from .loader import process_files
+    from .service import Catalog
+
+    results = process_files(arguments.files, Catalog(None, arguments.base_url), write=False)
+    return _report(results, "valid")
+
+
+def _report(results, verb: str) -> int:
+    for result in results:
+        status = f"{verb}: {', '.join(result.datasets)}" if result.ok else "FAILED, nothing written"
+        print(f"{result.source}: {status}")
+        for problem in result.errors:
+            print(f"  error: {problem}")
+        for problem in result.warnings:
+            print(f"  warning: {problem}")
+    failed = sum(not result.ok for result in results)
+    print(f"{len(results) - failed} of {len(results)} files {verb}" + (f", {failed} failed" if failed else ""))
+    return 1 if failed else 0
+
+
+def _export(arguments: argparse.Namespace) -> int:
+    from .export import export_catalog
+    from .setup import open_catalog
+
+    catalog = open_catalog(arguments.store, arguments.base_url)
+    data = export_catalog(catalog, arguments.format)
+    catalog.store.close()
+    if arguments.output:
+        arguments.output.write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""The catalog on top of a store: writing validated records and answering the pages' questions.
+
+Layout in the store: each dataset's statements in the named graph named by the dataset IRI,
+the catalog's own statements in `{base}/catalog`, the vocabularies in the ontology graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, FOAF, RDF, XSD
+
+from .namespaces import DCAT, ONTOLOGY_GRAPH, sparql_prologue
+from .rdf_mapping import catalog_iri, dataset_iri, graph_to_record
+from .record import Record
+from .store import CatalogStore, StoreError
+from .vocabulary import Vocabulary, default_vocabulary
+
+CATALOG_TITLE = "UMUD: Universal Musculoskeletal Ultrasonography Database"
+CATALOG_DESCRIPTION = (
+    "A catalog of public ultrasound datasets of human muscles and tendons: images, videos and "
+    "3D volumes, described with the muscles, devices, participants and labels they contain, "
+    "with links to where the data are published.")
+
+
+@dataclass(frozen=True)
+class Totals:
+    datasets: int
+    images: int
+    videos: int
+    participants: int
+
+
+class Catalog:
+    """Reads and writes the datasets of one catalog in a `CatalogStore`."""
+
+    def __init__(self, store: CatalogStore, base_url: str, vocabulary: Vocabulary | None = None):
+        self.store = store
+        self.base_url = base_url.rstrip("/")
+        self.vocabulary = vocabulary or default_vocabulary()
+        self.iri = catalog_iri(self.base_url)
+
+    # Setting up
+
+    def prepare(self) -> None:
+        """Check the store belongs to this base URL, then write the vocabularies and catalog."""
+        self._check_base_url()
+        self.replace_graph(URIRef(ONTOLOGY_GRAPH), self.vocabulary.graph)
+        self.store.update(_insert_data(self.iri, self._catalog_description()))
+
+    def _check_base_url(self) -> None:
+        rows = self.store.select(sparql_prologue() + "SELECT ?catalog WHERE { ?catalog a dcat:Catalog }")
+        others = sorted(str(row["catalog"]) for row in rows if row["catalog"] != self.iri)
+        if others:
+            raise StoreError(
+                f"This store holds the catalog {others[0]}, but the base URL is {self.base_url}. "
+                f"Start with the base URL the store was built with, or use a new --store path.")
+
+    def _catalog_description(self) -> Graph:
+        graph = Graph()
+        graph.add((self.iri, RDF.type, DCAT.Catalog))
+        graph.add((self.iri, DCTERMS.title, Literal(CATALOG_TITLE, lang="en")))
+        graph.add((self.iri, DCTERMS.description, Literal(CATALOG_DESCRIPTION, lang="en")))
+        graph.add((self.iri, FOAF.homepage, URIRef(self.base_url + "/")))
+        graph.add((self.iri, DCTERMS.license, URIRef("https://spdx.org/licenses/CC0-1.0")))
+        graph.add((self.iri, DCTERMS.language, URIRef("http://id.loc.gov/vocabulary/iso639-1/en")))
+        return graph
+
+    def replace_graph(self, name: URIRef, graph: Graph) -> None:
+        self.store.update(f"DROP SILENT GRAPH <{name}> ;\n" + _insert_data(name, graph))
+
+    # Writing
+
+    def write(self, datasets: list[tuple[str, Graph]]) -> None:
+        """Replace the graphs of datasets (name, graph) and link them from the catalog.
+
+        All of it is one SPARQL update, so either every dataset is written or none is.
+        """
+        links = Graph()
+        links.add((self.iri, DCTERMS.modified, Literal(_now(), datatype=XSD.dateTime)))
+        operations = [f"DELETE WHERE {{ GRAPH <{self.iri}> {{ <{self.iri}> <{DCTERMS.modified}> ?modified }} }}"]
+        for name, graph in datasets:
+            dataset = dataset_iri(self.base_url, name)
+            links.add((self.iri, DCAT.dataset, dataset))
+            links.add((self.iri, DCAT.record, URIRef(f"{dataset}/record")))
+            operations.append(f"DROP SILENT GRAPH <{dataset}>")
+            operations.append(_insert_data(dataset, graph))
+        operations.append(_insert_data(self.iri, links))
+        self.store.update(" ;\n".join(operations))
+
+    # Reading
+
+    def is_empty(self) -> bool:
+        return not self.store.ask(sparql_prologue() + "ASK { ?dataset a dcat:Dataset }")
+
+    def names(self) -> list[str]:
+        rows = self.store.select(sparql_prologue() + """
+            SELECT ?name WHERE { ?dataset a dcat:Dataset ; dcterms:identifier ?name } ORDER BY ?name""")
+        return [str(row["name"]) for row in rows]
+
+    def dataset_graph(self, name: str) -> Graph | None:
+        """Return the statements about one dataset, or None when there is no such dataset."""
+        dataset = dataset_iri(self.base_url, name)
+        graph = self.store.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{dataset}> {{ ?s ?p ?o }} }}")
+        if (dataset, RDF.type, DCAT.Dataset) not in graph:
+            return None
+        return graph
+
+    def record(self, name: str) -> Record | None:
+        graph = self.dataset_graph(name)
+        if graph is None:
+            return None
+        return graph_to_record(graph, dataset_iri(self.base_url, name), self.vocabulary)
+
+    def modified(self, name: str) -> datetime | None:
+        dataset = dataset_iri(self.base_url, name)
+        rows = self.store.select(
+            sparql_prologue() + f"SELECT ?modified WHERE {{ <{dataset}/record> dcterms:modified ?modified }}")
+        return rows[0]["modified"].toPython() if rows else None
+
+    def totals(self) -> Totals:
+        rows = self.store.select(sparql_prologue() + """
+            SELECT (COUNT(?dataset) AS ?datasets) (SUM(?images) AS ?imageSum)
+                   (SUM(?videos) AS ?videoSum) (SUM(?participants) AS ?participantSum)
+            WHERE {
+              ?dataset a dcat:Dataset .
+              OPTIONAL { ?dataset umud:imageCount ?imageCount }
+              OPTIONAL { ?dataset umud:videoCount ?videoCount }
+              OPTIONAL { ?dataset healthdcatap:numberOfUniqueIndividuals ?sampleSize }
+              BIND(COALESCE(?imageCount, 0) AS ?images)
+              BIND(COALESCE(?videoCount, 0) AS ?videos)
+              BIND(COALESCE(?sampleSize, 0) AS ?participants)
+            }""")
+        row = rows[0]
+
+        def number(key: str) -> int:
+            return int(row[key].toPython()) if key in row else 0
+
+        return Totals(number("datasets"), number("imageSum"), number("videoSum"), number("participantSum"))
+
+    def newest(self, count: int = 5) -> list[str]:
+        rows = self.store.select(sparql_prologue() + f"""
+            SELECT ?name WHERE {{
+              ?dataset a dcat:Dataset ; dcterms:identifier ?name ; dcterms:issued ?issued .
+              OPTIONAL {{ ?record foaf:primaryTopic ?dataset ; dcterms:modified ?modified }}
+            }} ORDER BY DESC(STR(?issued)) DESC(?modified) ?name LIMIT {int(count)}""")
+        return [str(row["name"]) for row in rows]
+
+
+def _insert_data(graph_name: URIRef, graph: Graph) -> str:
+    triples = graph.serialize(format="nt")
+    return f"INSERT DATA {{ GRAPH <{graph_name}> {{\n{triples}}} }}"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()

@@ -1,0 +1,132 @@
+"""The controlled vocabularies (SKOS concept schemes) that record values are checked against.
+
+Values arrive as labels ("Gastrocnemius Medialis", "CC BY 4.0", "tif"); `Vocabulary.concept`
+resolves one to its concept by preferred label, alternative label, notation or IRI, ignoring case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF, SKOS
+
+from . import ONTOLOGY_DIR
+from .namespaces import DCAT, SDO, UMUD, UMUD_VOCAB, bind_prefixes
+
+LICENSE_SCHEME = UMUD_VOCAB + "license"
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One controlled value, e.g. the muscle Soleus or the licence CC-BY-4.0."""
+
+    iri: str
+    scheme: str
+    label: str
+    definition: str = ""
+    notation: str | None = None
+    alt_labels: tuple[str, ...] = ()
+    broader: tuple[str, ...] = ()
+    media_type: str | None = None
+    manufacturer: str | None = None
+    exact_matches: tuple[str, ...] = ()
+    # Local names of the concept's umud: classes, e.g. {"Muscle", "MuscleGroup"}.
+    kinds: frozenset[str] = frozenset()
+
+    @property
+    def is_group(self) -> bool:
+        return "MuscleGroup" in self.kinds
+
+
+@dataclass
+class Vocabulary:
+    """All concept schemes of the catalog, indexed for look-ups by label."""
+
+    graph: Graph
+    concepts_by_iri: dict[str, Concept] = field(default_factory=dict)
+    _index: dict[tuple[str, str], Concept] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, directory: Path = ONTOLOGY_DIR) -> "Vocabulary":
+        graph = bind_prefixes(Graph())
+        for path in sorted(directory.rglob("*.ttl")):
+            graph.parse(path, format="turtle")
+        vocabulary = cls(graph)
+        vocabulary._build_index()
+        return vocabulary
+
+    def _build_index(self) -> None:
+        for iri in set(self.graph.subjects(RDF.type, SKOS.Concept)):
+            scheme_iri = self.graph.value(iri, SKOS.inScheme)
+            if scheme_iri is None:
+                continue
+            concept = self._read_concept(iri, str(scheme_iri))
+            self.concepts_by_iri[concept.iri] = concept
+            keys = {concept.label, *concept.alt_labels, concept.iri}
+            if concept.notation:
+                keys.add(concept.notation)
+            for key in keys:
+                self._index[(concept.scheme, _fold(key))] = concept
+
+    def _read_concept(self, iri: URIRef, scheme_iri: str) -> Concept:
+        graph = self.graph
+        manufacturer = graph.value(iri, SDO.manufacturer)
+        media_type = graph.value(iri, DCAT.mediaType)
+        notation = graph.value(iri, SKOS.notation)
+        return Concept(
+            iri=str(iri),
+            scheme=scheme_iri.removeprefix(UMUD_VOCAB),
+            label=str(graph.value(iri, SKOS.prefLabel) or iri),
+            definition=str(graph.value(iri, SKOS.definition) or ""),
+            notation=str(notation) if notation is not None else None,
+            alt_labels=tuple(sorted(str(label) for label in graph.objects(iri, SKOS.altLabel))),
+            broader=tuple(sorted(str(parent) for parent in graph.objects(iri, SKOS.broader))),
+            media_type=str(media_type) if media_type is not None else None,
+            manufacturer=str(graph.value(manufacturer, SDO.name) or "") if manufacturer else None,
+            exact_matches=tuple(sorted(str(match) for match in graph.objects(iri, SKOS.exactMatch))),
+            kinds=frozenset(
+                str(kind).removeprefix(str(UMUD)) for kind in graph.objects(iri, RDF.type)
+                if str(kind).startswith(str(UMUD))),
+        )
+
+    def concept(self, scheme: str, value: str) -> Concept | None:
+        """Return the concept of `scheme` that `value` names, or None."""
+        return self._index.get((scheme, _fold(value)))
+
+    def concepts(self, scheme: str) -> list[Concept]:
+        """Return the concepts of a scheme sorted by label."""
+        found = [concept for concept in self.concepts_by_iri.values() if concept.scheme == scheme]
+        return sorted(found, key=lambda concept: concept.label.casefold())
+
+    def labels(self, scheme: str, *, groups: bool = True) -> list[str]:
+        return [concept.label for concept in self.concepts(scheme) if groups or not concept.is_group]
+
+    def narrower_closure(self, iri: str) -> set[str]:
+        """Return `iri` and every concept below it through skos:broader links."""
+        found = {iri}
+        changed = True
+        while changed:
+            changed = False
+            for concept in self.concepts_by_iri.values():
+                if concept.iri not in found and found.intersection(concept.broader):
+                    found.add(concept.iri)
+                    changed = True
+        return found
+
+    def scheme_examples(self, scheme: str, count: int = 3) -> str:
+        """Return a few labels of a scheme, for error messages."""
+        labels = self.labels(scheme, groups=False)
+        return ", ".join(labels[:count])
+
+
+def _fold(value: str) -> str:
+    return " ".join(value.split()).casefold()
+
+
+@lru_cache(maxsize=1)
+def default_vocabulary() -> Vocabulary:
+    """Return the vocabulary shipped in `ontology/`, loaded once per process."""
+    return Vocabulary.load()

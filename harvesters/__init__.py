@@ -1,0 +1,1 @@
+"""Harvesters that pull dataset metadata from Zenodo, OSF and DataCite."""

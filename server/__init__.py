@@ -1,0 +1,1 @@
+"""The UMUD web application: HTML pages, RDF views and the SPARQL endpoint."""

@@ -1,0 +1,52 @@
+"""The Flask application factory: pages, RDF views and the SPARQL endpoint on one catalog."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from catalog.service import Catalog
+
+from .pages import pages
+from .settings import Settings
+from .sparql import SparqlService, create_sparql_blueprint
+
+log = logging.getLogger("umud.server")
+
+
+def create_app(catalog: Catalog, settings: Settings) -> Flask:
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
+    app.json.sort_keys = False
+    app.extensions["umud"] = catalog
+    app.extensions["umud_settings"] = settings
+    service = SparqlService(catalog.store, settings)
+    app.extensions["umud_sparql"] = service
+
+    app.register_blueprint(pages)
+    app.register_blueprint(create_sparql_blueprint(service), url_prefix="/sparql")
+    _register_error_pages(app)
+    return app
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return _error_response(error.code or 500, error.name, error.description or "")
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        # Anything reaching here is a bug of ours; the client gets no traceback.
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return _error_response(500, "Internal Server Error", "The server failed to answer this request.")
+
+
+def _error_response(status: int, title: str, message: str):
+    best = request.accept_mimetypes.best_match(["text/html", "application/json", "text/plain"])
+    if best == "application/json":
+        return jsonify({"status": status, "error": title, "message": message}), status
+    if best == "text/plain":
+        return f"{status} {title}: {message}\n", status, {"Content-Type": "text/plain; charset=utf-8"}
+    return render_template("error.html", status=status, title=title, message=message), status

@@ -1,0 +1,207 @@
+"""Pages for people and the RDF views of the same resources.
+
+    /                      home: totals and the newest datasets
+    /datasets              the list, filtered by ?muscle=Soleus&age_min=60 (HTML, JSON, CSV)
+    /datasets/{name}       landing page, or RDF by Accept or suffix (.ttl .jsonld .rdf .nt)
+    /catalog               the DCAT catalog (RDF), HTML for browsers
+    /ontology, /shapes     the vocabularies and the SHACL shapes (HTML or Turtle)
+    /about                 what UMUD is and how its metadata is modelled
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF, SKOS
+
+from catalog.export import catalog_graph, records_csv
+from catalog.fields import FIELDS, FILTER_FIELDS_NAMES
+from catalog.namespaces import ONTOLOGY_GRAPH, bind_prefixes
+from catalog.rdf_mapping import dataset_iri
+from catalog.search import FilterError, find_datasets, parse_query
+from catalog.service import Catalog
+from catalog.validation import shapes_graph
+
+from .negotiation import BY_MEDIA_TYPE, BY_SUFFIX, negotiate, served_types, split_suffix
+from .schema_org import citation_text, dataset_jsonld
+from .shapes_view import describe_shapes
+from .vocabulary_view import describe_vocabulary
+
+pages = Blueprint("pages", __name__)
+
+
+def _catalog() -> Catalog:
+    return current_app.extensions["umud"]
+
+
+@pages.get("/")
+def home():
+    catalog = _catalog()
+    newest = [catalog.record(name) for name in catalog.newest(5)]
+    return render_template("home.html", totals=catalog.totals(), newest=newest)
+
+
+@pages.get("/datasets")
+def datasets():
+    catalog = _catalog()
+    wanted = _list_format()
+    if wanted is None:
+        abort(406, description="The dataset list is served as text/html, application/json or text/csv.")
+    try:
+        query = parse_query(request.args.items(multi=True), catalog)
+    except FilterError as error:
+        if wanted == "json":
+            return jsonify({"status": 400, "error": "Bad Request", "message": str(error)}), 400
+        if wanted == "csv":
+            abort(400, description=str(error))
+        return render_template("datasets.html", records=[], error=str(error), filters=_filter_choices(catalog),
+                               arguments=request.args), 400
+
+    records = [catalog.record(name) for name in find_datasets(query, catalog)]
+    if wanted == "json":
+        return jsonify({"count": len(records), "datasets": [_summary(record, catalog) for record in records],
+                        "message": None if records else "No dataset matches these filters."})
+    if wanted == "csv":
+        return Response(records_csv(records), mimetype="text/csv",
+                        headers={"Content-Disposition": "attachment; filename=umud-datasets.csv"})
+    return render_template("datasets.html", records=records, error=None, filters=_filter_choices(catalog),
+                           arguments=request.args, query=query)
+
+
+def _list_format() -> str | None:
+    requested = request.args.get("format", "").strip().lower()
+    if requested in {"json", "csv", "html"}:
+        return requested
+    best = request.accept_mimetypes.best_match(["text/html", "application/json", "text/csv"])
+    return {"text/html": "html", "application/json": "json", "text/csv": "csv"}.get(best)
+
+
+def _summary(record, catalog: Catalog) -> dict:
+    iri = str(dataset_iri(catalog.base_url, record.name))
+    return {"name": record.name, "iri": iri, "title": record.title, "link": record.link,
+            "year": record.year, "data_type": record.data_type, "muscle": record.muscle,
+            "sample_size": record.sample_size, "image_count": record.image_count,
+            "video_count": record.video_count, "license": record.license, "doi": record.doi,
+            "labels": record.labels}
+
+
+def _filter_choices(catalog: Catalog) -> list[dict]:
+    """The filter form: each field with its allowed values (controlled fields) or a text box."""
+    choices = []
+    for field in FIELDS:
+        if field.name not in FILTER_FIELDS_NAMES:
+            continue
+        values = []
+        if field.kind == "concept":
+            values = [(concept.notation if field.canonical == "notation" and concept.notation else concept.label,
+                       concept.label)
+                      for concept in catalog.vocabulary.concepts(field.scheme)]
+        choices.append({"field": field, "values": values})
+    return choices
+
+
+@pages.get("/datasets/<path:name>")
+def dataset(name: str):
+    catalog = _catalog()
+    stem, suffix_format = split_suffix(name)
+    graph = catalog.dataset_graph(stem)
+    if graph is None:
+        abort(404, description=f"There is no dataset named '{stem}' in this catalog.")
+    if suffix_format is not None:
+        return _rdf_response(_with_labels(graph, catalog), suffix_format.media_type)
+
+    wanted = negotiate()
+    if wanted is None:
+        abort(406, description=f"This dataset is served as {served_types()}.")
+    if wanted != "html":
+        return _rdf_response(_with_labels(graph, catalog), wanted, vary=True)
+    record = catalog.record(stem)
+    iri = str(dataset_iri(catalog.base_url, stem))
+    response = Response(render_template(
+        "dataset.html", record=record, iri=iri, jsonld=dataset_jsonld(record, iri, catalog),
+        citation=citation_text(record, iri), vocabulary=catalog.vocabulary, fields=FIELDS,
+        formats=BY_SUFFIX.values(), modified=catalog.modified(stem)))
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+@pages.get("/catalog")
+@pages.get("/catalog.<suffix>")
+def catalog_view(suffix: str | None = None):
+    catalog = _catalog()
+    if suffix is not None:
+        if suffix not in BY_SUFFIX:
+            abort(404, description=f"Unknown format '.{suffix}'; use .ttl, .jsonld, .rdf or .nt.")
+        return _rdf_response(catalog_graph(catalog), BY_SUFFIX[suffix].media_type)
+    wanted = negotiate()
+    if wanted is None:
+        abort(406, description=f"The catalog is served as {served_types()}.")
+    if wanted == "html":
+        return redirect(url_for("pages.datasets"), code=303)
+    return _rdf_response(catalog_graph(catalog), wanted, vary=True)
+
+
+@pages.get("/ontology")
+@pages.get("/ontology.ttl")
+def ontology():
+    catalog = _catalog()
+    if request.path.endswith(".ttl") or negotiate() not in (None, "html"):
+        return _turtle_or_406(catalog.vocabulary.graph)
+    return render_template("ontology.html", vocabulary=describe_vocabulary(catalog.vocabulary))
+
+
+@pages.get("/shapes")
+@pages.get("/shapes.ttl")
+def shapes():
+    if request.path.endswith(".ttl") or negotiate() not in (None, "html"):
+        return _turtle_or_406(shapes_graph())
+    return render_template("shapes.html", shapes=describe_shapes(shapes_graph()))
+
+
+@pages.get("/about")
+def about():
+    return render_template("about.html", fields=FIELDS, ontology_graph=ONTOLOGY_GRAPH)
+
+
+def _turtle_or_406(graph: Graph):
+    wanted = negotiate()
+    if wanted is None and not request.path.endswith(".ttl"):
+        abort(406, description=f"This resource is served as {served_types()}.")
+    media_type = wanted if wanted in BY_MEDIA_TYPE else "text/turtle"
+    return _rdf_response(graph, media_type, vary=True)
+
+
+def _rdf_response(graph: Graph, media_type: str, vary: bool = False) -> Response:
+    rdf_format = BY_MEDIA_TYPE[media_type]
+    bind_prefixes(graph)
+    if rdf_format.rdflib_name == "json-ld":
+        body = graph.serialize(format="json-ld", context=_jsonld_context(graph), auto_compact=True)
+    else:
+        body = graph.serialize(format=rdf_format.rdflib_name)
+    response = Response(body, mimetype=media_type)
+    if media_type.startswith("text/") or media_type == "application/n-triples":
+        response.charset = "utf-8"
+    if vary:
+        response.headers["Vary"] = "Accept"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _jsonld_context(graph: Graph) -> dict:
+    return {prefix: str(namespace) for prefix, namespace in graph.namespaces()
+            if prefix and prefix in {"dcat", "dcterms", "foaf", "skos", "umud", "healthdcatap", "bibo",
+                                     "adms", "vcard", "xsd", "rdfs", "owl", "schema", "sh", "prov"}}
+
+
+def _with_labels(graph: Graph, catalog: Catalog) -> Graph:
+    """Add the preferred labels of the concepts a dataset refers to, for readers of the RDF."""
+    result = Graph()
+    for triple in graph:
+        result.add(triple)
+    for term in set(graph.objects()):
+        concept = catalog.vocabulary.concepts_by_iri.get(str(term))
+        if concept is not None:
+            result.add((URIRef(concept.iri), RDF.type, SKOS.Concept))
+            result.add((URIRef(concept.iri), SKOS.prefLabel, catalog.vocabulary.graph.value(
+                URIRef(concept.iri), SKOS.prefLabel)))
+    return result

@@ -1,0 +1,17 @@
+"""Settings of a running catalog server, from the command line or the environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    base_url: str
+    store_location: str
+    # Longest time one SPARQL query may run, in seconds.
+    query_timeout: float = 10.0
+    # Most rows (SELECT) or triples (CONSTRUCT, DESCRIBE) one SPARQL query returns.
+    result_limit: int = 10000
+    # Processes that evaluate SPARQL queries sent to /sparql.
+    sparql_workers: int = 2
