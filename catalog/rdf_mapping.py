@@ -7,7 +7,6 @@ by the named steps below. `ontology/README.md` documents the resulting graph.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -33,10 +32,6 @@ def catalog_iri(base_url: str) -> URIRef:
     return URIRef(f"{base_url.rstrip('/')}/catalog")
 
 
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")
-
-
 def record_to_graph(record: Record, base_url: str, vocabulary: Vocabulary | None = None,
                     modified: datetime | None = None) -> Graph:
     """Return the RDF graph of one record; its subjects all belong to the dataset."""
@@ -52,7 +47,7 @@ def record_to_graph(record: Record, base_url: str, vocabulary: Vocabulary | None
                 graph.add((dataset, field.predicate, _to_rdf(field, item, vocabulary)))
 
     _add_doi(graph, dataset, record.doi)
-    _add_authors(graph, dataset, record.authors, base_url)
+    _add_authors(graph, dataset, record.authors)
     _add_contact_points(graph, dataset, record.contact)
     _add_distributions(graph, dataset, record, vocabulary)
     _add_record_counts(graph, dataset, record)
@@ -84,13 +79,15 @@ def _add_doi(graph: Graph, dataset: URIRef, doi: str | None) -> None:
     graph.add((identifier, SKOS.notation, Literal(doi)))
 
 
-def _add_authors(graph: Graph, dataset: URIRef, authors, base_url: str) -> None:
+def _add_authors(graph: Graph, dataset: URIRef, authors) -> None:
     agents = []
-    for author in authors:
+    for position, author in enumerate(authors, start=1):
+        # Without an ORCID iD a name does not identify a person across datasets (spellings vary,
+        # namesakes exist), so the agent is the author at this position of this dataset.
         if author.orcid:
             agent = URIRef(f"https://orcid.org/{author.orcid}")
         else:
-            agent = URIRef(f"{base_url.rstrip('/')}/people/{slug(author.name)}")
+            agent = URIRef(f"{dataset}/authors/{position}")
         graph.add((agent, RDF.type, FOAF.Person))
         graph.add((agent, FOAF.name, Literal(author.name)))
         graph.add((dataset, DCTERMS.creator, agent))

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import pyshacl
 from rdflib import Graph
-from rdflib.namespace import RDF, SH
+from rdflib.namespace import SH
 
 from . import SHAPES_DIR
 from .vocabulary import Vocabulary, default_vocabulary
@@ -72,7 +72,8 @@ def validate_graph(data: Graph, vocabulary: Vocabulary | None = None) -> ShapeRe
         data + vocabulary.graph, shacl_graph=shapes_graph(), inference="none",
         advanced=True, allow_warnings=True, abort_on_first=False)
     results = []
-    for node in results_graph.subjects(RDF.type, SH.ValidationResult):
+    # Only the report's own results: those of sh:node checks repeat inside them as sh:detail.
+    for node in results_graph.objects(None, SH.result):
         severity = results_graph.value(node, SH.resultSeverity)
         messages = [str(message) for message in results_graph.objects(node, SH.resultMessage)]
         source_shape = results_graph.value(node, SH.sourceShape)

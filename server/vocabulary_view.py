@@ -20,7 +20,7 @@ def describe_vocabulary(vocabulary: Vocabulary) -> dict:
                     "kind": str(kind).rsplit("#", 1)[-1],
                     "label": str(graph.value(term, RDFS.label) or ""),
                     "comment": str(graph.value(term, RDFS.comment) or ""),
-                    "range": str(graph.value(term, RDFS.range) or ""),
+                    "range": _prefixed(graph, graph.value(term, RDFS.range)),
                 })
     schemes = []
     for scheme in sorted(graph.subjects(RDF.type, SKOS.ConceptScheme), key=str):
@@ -35,6 +35,16 @@ def describe_vocabulary(vocabulary: Vocabulary) -> dict:
     return {"iri": "https://w3id.org/umud/ontology",
             "title": str(graph.value(URIRef("https://w3id.org/umud/ontology"), DCTERMS.title) or "UMUD ontology"),
             "properties": properties, "schemes": schemes}
+
+
+def _prefixed(graph, term) -> str:
+    """Return `skos:Concept` for an IRI whose namespace has a prefix, else the IRI."""
+    if term is None:
+        return ""
+    try:
+        return graph.namespace_manager.normalizeUri(term)
+    except ValueError:
+        return str(term)
 
 
 def _tree(concepts: list[Concept]) -> list[dict]:

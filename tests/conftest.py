@@ -11,8 +11,6 @@ from waitress.server import create_server
 
 from catalog import DEFAULT_BASE_URL
 from catalog.setup import open_catalog
-from server.app import create_app
-from server.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -35,13 +33,17 @@ def catalog(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def settings(catalog) -> Settings:
+def settings(catalog):
+    from server.settings import Settings
+
     return Settings(base_url=BASE_URL, store_location=str(catalog.store.path),
                     query_timeout=3.0, result_limit=500, sparql_workers=2)
 
 
 @pytest.fixture(scope="session")
 def app(catalog, settings):
+    from server.app import create_app
+
     app = create_app(catalog, settings)
     app.config["TESTING"] = True
     yield app
