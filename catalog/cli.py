@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -38,9 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=5000, help="TCP port (default: %(default)s)")
     serve.add_argument("--threads", type=int, default=8, help="request threads (default: %(default)s)")
     serve.add_argument("--query-timeout", type=float, default=10.0,
-                       help="longest run of one SPARQL query, in seconds (default: %(default)s)")
+                       help="maximum run time of one SPARQL query, in seconds (default: %(default)s)")
     serve.add_argument("--result-limit", type=int, default=10000,
-                       help="most rows or triples one SPARQL query returns (default: %(default)s)")
+                       help="maximum rows or triples in one SPARQL result (default: %(default)s)")
     serve.set_defaults(command=_serve)
 
     load = commands.add_parser("load", help="validate files and write their datasets to the store")
@@ -48,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("files", nargs="+", type=Path, help="UMUD JSON, Turtle (.ttl) or JSON-LD (.jsonld) files")
     load.set_defaults(command=_load)
 
-    validate = commands.add_parser("validate", help="check files against the model and shapes; writes nothing")
+    validate = commands.add_parser("validate", help="check files against the model and shapes without writing anything")
     validate.add_argument("--base-url", default=os.environ.get("UMUD_BASE_URL", DEFAULT_BASE_URL),
                           help="base of dataset IRIs (env UMUD_BASE_URL; default: %(default)s)")
     validate.add_argument("files", nargs="+", type=Path)
@@ -66,8 +67,26 @@ def _store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", default=os.environ.get("UMUD_STORE", DEFAULT_STORE),
                         help="Oxigraph store directory, or the http(s) URL of a SPARQL 1.1 server "
                              "(env UMUD_STORE; default: %(default)s)")
+    parser.add_argument("--update-endpoint", default=os.environ.get("UMUD_UPDATE_ENDPOINT"),
+                        help="SPARQL update URL of a remote store when it differs from --store "
+                             "(env UMUD_UPDATE_ENDPOINT)")
     parser.add_argument("--base-url", default=os.environ.get("UMUD_BASE_URL", DEFAULT_BASE_URL),
                         help="base of dataset IRIs (env UMUD_BASE_URL; default: %(default)s)")
+
+
+def _open(arguments: argparse.Namespace, *, seed_if_empty: bool = True):
+    from .setup import open_catalog
+
+    return open_catalog(arguments.store, arguments.base_url, seed_if_empty=seed_if_empty,
+                        update_endpoint=arguments.update_endpoint)
+
+
+def _stop_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so that `finally` blocks end the query workers and flush the store."""
+    def stop(signal_number, frame):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def _serve(arguments: argparse.Namespace) -> int:
@@ -76,9 +95,7 @@ def _serve(arguments: argparse.Namespace) -> int:
     from server.app import create_app
     from server.settings import Settings
 
-    from .setup import open_catalog
-
-    catalog = open_catalog(arguments.store, arguments.base_url)
+    catalog = _open(arguments)
     settings = Settings(base_url=catalog.base_url, store_location=str(arguments.store),
                         query_timeout=arguments.query_timeout, result_limit=arguments.result_limit)
     app = create_app(catalog, settings)
@@ -86,6 +103,7 @@ def _serve(arguments: argparse.Namespace) -> int:
     logging.getLogger("umud").info(
         "serving %d datasets from %s at http://%s:%d/ (dataset IRIs under %s)",
         totals.datasets, arguments.store, arguments.host, arguments.port, catalog.base_url)
+    _stop_on_sigterm()
     try:
         serve(app, host=arguments.host, port=arguments.port, threads=arguments.threads, ident="umud")
     finally:
@@ -96,9 +114,8 @@ def _serve(arguments: argparse.Namespace) -> int:
 
 def _load(arguments: argparse.Namespace) -> int:
     from .loader import process_files
-    from .setup import open_catalog
 
-    catalog = open_catalog(arguments.store, arguments.base_url, seed_if_empty=False)
+    catalog = _open(arguments, seed_if_empty=False)
     results = process_files(arguments.files, catalog, write=True)
     catalog.store.close()
     return _report(results, "loaded")
@@ -127,9 +144,8 @@ def _report(results, verb: str) -> int:
 
 def _export(arguments: argparse.Namespace) -> int:
     from .export import export_catalog
-    from .setup import open_catalog
 
-    catalog = open_catalog(arguments.store, arguments.base_url)
+    catalog = _open(arguments, seed_if_empty=False)
     data = export_catalog(catalog, arguments.format)
     catalog.store.close()
     if arguments.output:

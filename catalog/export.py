@@ -57,7 +57,7 @@ def records_json(records: list[Record]) -> bytes:
 
 
 def records_csv(records: list[Record]) -> bytes:
-    """One row per dataset, one column per field; several values are joined with '; '."""
+    """Write one row per dataset and one column per field, joining several values with '; '."""
     output = io.StringIO()
     writer = csv.writer(output)
     writer.writerow([field.name for field in FIELDS])

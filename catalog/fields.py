@@ -1,8 +1,8 @@
 """Every metadata field of a catalog record, declared once.
 
-Each `Field` says how the field is named in our record format and in query parameters
-(snake_case), what the original UMUD JSON calls it, which RDF predicate carries it, its kind
-of value and how strongly the shapes ask for it. The record model, the RDF mapping, the list
+Each `Field` gives the field's name in our record format and in query parameters (snake_case),
+its key in the original UMUD JSON, the RDF predicate that carries it, its kind of value and how
+strongly the shapes require it. The record model, the RDF mapping, the list
 filters and the pages read this table; `tests/test_fields.py` checks that the SHACL shapes agree.
 """
 

@@ -20,7 +20,9 @@ from .namespaces import ADMS, BIBO, DCAT, HEALTHDCATAP, VCARD, bind_prefixes
 from .record import Record
 from .vocabulary import Vocabulary, default_vocabulary
 
-DATATYPES = {"integer": XSD.nonNegativeInteger, "decimal": XSD.decimal, "year": XSD.gYear,
+# Counts are xsd:integer, not xsd:nonNegativeInteger: Oxigraph stores every integer-derived literal
+# as xsd:integer, and a graph read back from the store must equal the graph written.
+DATATYPES = {"integer": XSD.integer, "decimal": XSD.decimal, "year": XSD.gYear,
              "boolean": XSD.boolean}
 
 
@@ -126,7 +128,7 @@ def _add_record_counts(graph: Graph, dataset: URIRef, record: Record) -> None:
     counts = [count for count in (record.image_count, record.video_count) if count is not None]
     if counts:
         graph.add((dataset, HEALTHDCATAP.numberOfRecords,
-                   Literal(sum(counts), datatype=XSD.nonNegativeInteger)))
+                   Literal(sum(counts), datatype=XSD.integer)))
 
 
 def _add_catalog_record(graph: Graph, dataset: URIRef, modified: datetime) -> None:

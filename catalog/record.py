@@ -25,6 +25,7 @@ from pydantic import (
 from .fields import CONCEPT_FIELDS, FIELDS_BY_NAME
 from .vocabulary import Vocabulary, default_vocabulary
 
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 DOI_PATTERN = re.compile(r"^10\.\d{4,9}/\S+$")
 ORCID_PATTERN = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
 EMAIL_PATTERN = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
@@ -82,7 +83,7 @@ class Record(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")]
+    name: Annotated[str, StringConstraints(pattern=NAME_PATTERN.pattern)]
     title: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = None
     description: Annotated[str, StringConstraints(min_length=1, max_length=5000)]
     doi: str | None = None

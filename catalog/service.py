@@ -14,7 +14,7 @@ from rdflib.namespace import DCTERMS, FOAF, RDF, XSD
 
 from .namespaces import DCAT, ONTOLOGY_GRAPH, sparql_prologue
 from .rdf_mapping import catalog_iri, dataset_iri, graph_to_record
-from .record import Record
+from .record import NAME_PATTERN, Record
 from .store import CatalogStore, StoreError
 from .vocabulary import Vocabulary, default_vocabulary
 
@@ -55,7 +55,7 @@ class Catalog:
         others = sorted(str(row["catalog"]) for row in rows if row["catalog"] != self.iri)
         if others:
             raise StoreError(
-                f"This store holds the catalog {others[0]}, but the base URL is {self.base_url}. "
+                f"This store contains the catalog {others[0]}, but the base URL is {self.base_url}. "
                 f"Start with the base URL the store was built with, or use a new --store path.")
 
     def _catalog_description(self) -> Graph:
@@ -102,6 +102,9 @@ class Catalog:
 
     def dataset_graph(self, name: str) -> Graph | None:
         """Return the statements about one dataset, or None when there is no such dataset."""
+        if not NAME_PATTERN.match(name):
+            # The name becomes part of an IRI in a query, so only a valid dataset name may pass.
+            return None
         dataset = dataset_iri(self.base_url, name)
         graph = self.store.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{dataset}> {{ ?s ?p ?o }} }}")
         if (dataset, RDF.type, DCAT.Dataset) not in graph:
@@ -115,6 +118,8 @@ class Catalog:
         return graph_to_record(graph, dataset_iri(self.base_url, name), self.vocabulary)
 
     def modified(self, name: str) -> datetime | None:
+        if not NAME_PATTERN.match(name):
+            return None
         dataset = dataset_iri(self.base_url, name)
         rows = self.store.select(
             sparql_prologue() + f"SELECT ?modified WHERE {{ <{dataset}/record> dcterms:modified ?modified }}")

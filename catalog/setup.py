@@ -13,9 +13,10 @@ from .store import open_store
 log = logging.getLogger("umud")
 
 
-def open_catalog(store_location: str | Path, base_url: str, *, seed_if_empty: bool = True) -> Catalog:
+def open_catalog(store_location: str | Path, base_url: str, *, seed_if_empty: bool = True,
+                 update_endpoint: str | None = None) -> Catalog:
     """Open the store, write the vocabularies and load the seed catalog into an empty store."""
-    catalog = Catalog(open_store(store_location), base_url)
+    catalog = Catalog(open_store(store_location, update_endpoint), base_url)
     catalog.prepare()
     if seed_if_empty and catalog.is_empty():
         load_seed(catalog)

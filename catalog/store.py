@@ -1,8 +1,8 @@
 """The triple store behind the catalog, reached through one narrow interface.
 
 `OxigraphStore` is the embedded default: Oxigraph on disk (pyoxigraph). `SparqlStore` puts any
-SPARQL 1.1 Query and Update server behind the same four calls, so nothing above this module
-knows which one it talks to. Every write is one SPARQL update, which both run atomically.
+SPARQL 1.1 Query and Update server behind the same four calls, so the code above this module
+works with either. Every write is one SPARQL update, which both stores run atomically.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ XSD_STRING = str(XSD.string)
 
 
 class StoreError(RuntimeError):
-    """The store cannot be opened or used; the message says why and what to do."""
+    """Raised when the store cannot be opened or used; the message gives the reason and the fix."""
 
 
 class CatalogStore(ABC):
-    """What the catalog needs from a triple store: SPARQL 1.1 query and update."""
+    """The interface the catalog uses for a triple store: SPARQL 1.1 query and update."""
 
     # Increases with every write, so readers can tell whether their copy is stale.
     generation: int = 0
@@ -53,6 +53,7 @@ class OxigraphStore(CatalogStore):
     def __init__(self, path: str | Path):
         self.path = Path(path)
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._store = ox.Store(str(self.path))
         except OSError as error:
             if "lock" in str(error).lower():
@@ -156,11 +157,15 @@ class SparqlStore(CatalogStore):
         self.generation += 1
 
 
-def open_store(location: str | Path) -> CatalogStore:
-    """Open the store at a directory path, or a remote server given as an http(s) URL."""
+def open_store(location: str | Path, update_endpoint: str | None = None) -> CatalogStore:
+    """Open the store at a directory path, or a remote server given by its query endpoint URL.
+
+    A remote server whose update endpoint differs from its query endpoint (Oxigraph server:
+    /query and /update) needs `update_endpoint`.
+    """
     text = str(location)
     if text.startswith(("http://", "https://")):
-        return SparqlStore(text)
+        return SparqlStore(text, update_endpoint)
     return OxigraphStore(Path(text))
 
 

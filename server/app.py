@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from catalog.service import Catalog
 
+from .negotiation import accepted
 from .pages import pages
 from .settings import Settings
 from .sparql import SparqlService, create_sparql_blueprint
@@ -44,7 +45,7 @@ def _register_error_pages(app: Flask) -> None:
 
 
 def _error_response(status: int, title: str, message: str):
-    best = request.accept_mimetypes.best_match(["text/html", "application/json", "text/plain"])
+    best = accepted().best_match(["text/html", "application/json", "text/plain"])
     if best == "application/json":
         return jsonify({"status": status, "error": title, "message": message}), status
     if best == "text/plain":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import request
+from werkzeug.datastructures import MIMEAccept
 
 
 @dataclass(frozen=True)
@@ -37,11 +38,18 @@ def split_suffix(name: str) -> tuple[str, RdfFormat | None]:
     return name, None
 
 
+def accepted() -> MIMEAccept:
+    """Return the request's Accept header; a request without one accepts anything (RFC 9110)."""
+    if request.headers.get("Accept", "").strip():
+        return request.accept_mimetypes
+    return MIMEAccept([("*/*", 1)])
+
+
 def negotiate(*, html: bool = True) -> str | None:
     """Return "html", an RDF media type, or None when nothing acceptable can be served."""
     offers = [*HTML_TYPES] if html else []
     offers += [rdf_format.media_type for rdf_format in RDF_FORMATS] + list(ALIASES)
-    best = request.accept_mimetypes.best_match(offers)
+    best = accepted().best_match(offers)
     if best is None:
         return None
     if best in HTML_TYPES:

@@ -22,12 +22,19 @@ from catalog.search import FilterError, find_datasets, parse_query
 from catalog.service import Catalog
 from catalog.validation import shapes_graph
 
-from .negotiation import BY_MEDIA_TYPE, BY_SUFFIX, negotiate, served_types, split_suffix
+from .negotiation import BY_MEDIA_TYPE, BY_SUFFIX, accepted, negotiate, served_types, split_suffix
 from .schema_org import citation_text, dataset_jsonld
 from .shapes_view import describe_shapes
 from .vocabulary_view import describe_vocabulary
 
 pages = Blueprint("pages", __name__)
+
+
+@pages.after_request
+def vary_on_accept(response: Response) -> Response:
+    """Tell caches that the pages' answers depend on the Accept header, as most of them do."""
+    response.vary.add("Accept")
+    return response
 
 
 def _catalog() -> Catalog:
@@ -72,7 +79,7 @@ def _list_format() -> str | None:
     requested = request.args.get("format", "").strip().lower()
     if requested in {"json", "csv", "html"}:
         return requested
-    best = request.accept_mimetypes.best_match(["text/html", "application/json", "text/csv"])
+    best = accepted().best_match(["text/html", "application/json", "text/csv"])
     return {"text/html": "html", "application/json": "json", "text/csv": "csv"}.get(best)
 
 
@@ -141,19 +148,20 @@ def catalog_view(suffix: str | None = None):
     return _rdf_response(catalog_graph(catalog), wanted, vary=True)
 
 
-@pages.get("/ontology")
+# The suffix rule is registered last, so url_for("pages.ontology") builds /ontology.
 @pages.get("/ontology.ttl")
+@pages.get("/ontology")
 def ontology():
     catalog = _catalog()
-    if request.path.endswith(".ttl") or negotiate() not in (None, "html"):
+    if request.path.endswith(".ttl") or negotiate() != "html":
         return _turtle_or_406(catalog.vocabulary.graph)
     return render_template("ontology.html", vocabulary=describe_vocabulary(catalog.vocabulary))
 
 
-@pages.get("/shapes")
 @pages.get("/shapes.ttl")
+@pages.get("/shapes")
 def shapes():
-    if request.path.endswith(".ttl") or negotiate() not in (None, "html"):
+    if request.path.endswith(".ttl") or negotiate() != "html":
         return _turtle_or_406(shapes_graph())
     return render_template("shapes.html", shapes=describe_shapes(shapes_graph()))
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 class Settings:
     base_url: str
     store_location: str
-    # Longest time one SPARQL query may run, in seconds.
+    # Maximum run time of one SPARQL query, in seconds.
     query_timeout: float = 10.0
-    # Most rows (SELECT) or triples (CONSTRUCT, DESCRIBE) one SPARQL query returns.
+    # Maximum rows (SELECT) or triples (CONSTRUCT, DESCRIBE) in one SPARQL result.
     result_limit: int = 10000
     # Processes that evaluate SPARQL queries sent to /sparql.
     sparql_workers: int = 2

@@ -1,7 +1,7 @@
 """Helpers shared by the page, command-line, live-server and browser tests.
 
-The expected answers of the tests come from the seed records in `catalog/seed/*.json`, read here
-with `json` and matched by plain Python rules, so that no expected answer comes from the code
+The expected results of the tests come from the seed records in `catalog/seed/*.json`, read here
+with `json` and matched by plain Python rules, so that no expected result comes from the code
 under test. The module also starts and stops `umud serve` processes, blocks network access to
 other hosts than 127.0.0.1 during a test step, and launches Debian's Chromium through Playwright.
 """
@@ -68,7 +68,7 @@ def sort_names(names: Iterable[str]) -> list[str]:
 
 
 def values_of(record: dict[str, Any], field: str) -> list[Any]:
-    """Return a field of a seed record as a list; an absent field gives an empty list."""
+    """Return a field of a seed record as a list, which is empty when the field is absent."""
     value = record.get(field)
     if value is None:
         return []
@@ -85,9 +85,9 @@ def names_where(records: dict[str, dict[str, Any]], test) -> list[str]:
 
 def names_with_value(records, field: str, *values: str) -> list[str]:
     """Datasets with any of the values in a field, compared without regard to case."""
-    wanted = {value.casefold() for value in values}
+    expected = {value.casefold() for value in values}
     return names_where(records, lambda record: any(
-        str(item).casefold() in wanted for item in values_of(record, field)))
+        str(item).casefold() in expected for item in values_of(record, field)))
 
 
 def names_with_substring(records, field: str, text: str) -> list[str]:
@@ -328,7 +328,7 @@ def clean_environment(**variables: str) -> dict[str, str]:
 
 
 def start_server(store: Path, port: int, *extra: str, log: Path, **environment: str) -> subprocess.Popen:
-    """Start `umud serve` on 127.0.0.1:`port`; its output goes to the file `log`."""
+    """Start `umud serve` on 127.0.0.1:`port`, writing its output to the file `log`."""
     command = [str(UMUD_COMMAND), "serve", "--store", str(store), "--port", str(port),
                "--host", "127.0.0.1", *extra]
     with open(log, "wb") as output:
@@ -337,7 +337,7 @@ def start_server(store: Path, port: int, *extra: str, log: Path, **environment: 
 
 
 def wait_until_serving(process: subprocess.Popen, url: str, log: Path, timeout: float = 60.0) -> None:
-    """Poll `url` until it answers, the process exits or `timeout` seconds pass."""
+    """Poll `url` until it returns 200, the process exits or `timeout` seconds pass."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -348,7 +348,7 @@ def wait_until_serving(process: subprocess.Popen, url: str, log: Path, timeout: 
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.2)
-    raise AssertionError(f"umud serve did not answer {url} within {timeout:.0f} s:\n{log.read_text()}")
+    raise AssertionError(f"umud serve did not respond at {url} within {timeout:.0f} s:\n{log.read_text()}")
 
 
 def stop_server(process: subprocess.Popen, timeout: float = 15.0) -> None:

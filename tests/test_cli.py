@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import Dataset as RdfDataset
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF
 
 from .browser_support import (
@@ -36,17 +36,17 @@ DCAT_LINK = URIRef("http://www.w3.org/ns/dcat#dataset")
 RDF_EXPORTS = {"turtle": "turtle", "jsonld": "json-ld", "ntriples": "nt", "rdfxml": "xml",
                "trig": "trig", "nquads": "nquads"}
 NETWORK_EXIT_CODE = 97
-# Runs the command line with every socket connection and name look-up ending the process.
+# Python code that runs the command line and ends the process on any socket connection or name look-up.
 OFFLINE_MAIN = textwrap.dedent(f"""
     import os, sys
 
-    def refuse_network(event, arguments):
+    def exit_on_network_access(event, arguments):
         if event in ("socket.connect", "socket.getaddrinfo", "urllib.Request"):
             sys.stderr.write(f"network access attempted: {{event}} {{arguments!r}}\\n")
             sys.stderr.flush()
             os._exit({NETWORK_EXIT_CODE})
 
-    sys.addaudithook(refuse_network)
+    sys.addaudithook(exit_on_network_access)
     from catalog.cli import main
     sys.exit(main(sys.argv[1:]))
 """)
@@ -54,7 +54,7 @@ OFFLINE_MAIN = textwrap.dedent(f"""
 
 def umud(*arguments, cwd: Path, offline: bool = False, timeout: float = 180,
          **environment: str) -> subprocess.CompletedProcess:
-    """Run `umud` with UMUD_* variables only from `environment`; return the finished process."""
+    """Run `umud` with UMUD_* variables taken only from `environment`, and return the finished process."""
     command = [sys.executable, "-c", OFFLINE_MAIN] if offline else [str(UMUD_COMMAND)]
     return subprocess.run([*command, *map(str, arguments)], cwd=cwd, env=clean_environment(**environment),
                           capture_output=True, text=True, timeout=timeout)
@@ -81,86 +81,93 @@ def iri(name: str, base: str = BASE_URL) -> URIRef:
 # Loading the original UMUD entries
 
 
+class LoadedStore:
+    """A closed store with the 15 original UMUD entries, the `umud load` run and cached exports."""
+
+    def __init__(self, directory: Path, entries: list[Path]):
+        self.directory = directory
+        self.store = directory / "store"
+        self.finished = umud("load", "--store", self.store, *entries, cwd=directory)
+        self._exports: dict[str, str] = {}
+
+    def export(self, export_format: str) -> str:
+        if export_format not in self._exports:
+            self._exports[export_format] = export(self.store, export_format, self.directory)
+        return self._exports[export_format]
+
+
 @pytest.fixture(scope="module")
 def loaded(umud_entries, tmp_path_factory):
-    """A store with the 15 original UMUD entries, and the finished `umud load` process."""
-    directory = tmp_path_factory.mktemp("loaded")
-    store = directory / "store"
-    finished = umud("load", "--store", store, *umud_entries, cwd=directory)
-    return store, finished
+    return LoadedStore(tmp_path_factory.mktemp("loaded"), umud_entries)
 
 
 def test_load_exit_code(loaded):
-    _, finished = loaded
+    finished = loaded.finished
     assert finished.returncode == 0, finished.stdout + finished.stderr
 
 
 def test_load_reports_each_file(loaded, umud_entries):
-    _, finished = loaded
+    finished = loaded.finished
     for path in umud_entries:
         assert f"{path}: loaded: {entry_name(path)}" in finished.stdout
 
 
 def test_load_summary(loaded, umud_entries):
-    _, finished = loaded
+    finished = loaded.finished
     assert finished.stdout.splitlines()[-1] == f"{len(umud_entries)} of {len(umud_entries)} files loaded"
 
 
-def test_export_json_names(loaded, umud_entries, tmp_path):
-    store, _ = loaded
-    assert exported_names(store, tmp_path) == sorted(entry_name(path) for path in umud_entries)
+def test_export_json_names(loaded, umud_entries):
+    names = sorted(record["name"] for record in json.loads(loaded.export("json")))
+    assert names == sorted(entry_name(path) for path in umud_entries)
 
 
 @pytest.mark.parametrize("export_format", RDF_EXPORTS)
-def test_export_rdf(loaded, umud_entries, tmp_path, export_format):
-    store, _ = loaded
-    text = export(store, export_format, tmp_path)
-    graph = RdfDataset() if export_format in {"trig", "nquads"} else Graph()
-    graph.parse(data=text, format=RDF_EXPORTS[export_format])
-    datasets = set(graph.subjects(RDF.type, DCAT_DATASET))
+def test_export_rdf(loaded, umud_entries, export_format):
+    text = loaded.export(export_format)
+    if export_format in {"trig", "nquads"}:
+        quads = RdfDataset().parse(data=text, format=RDF_EXPORTS[export_format])
+        datasets = {subject for subject, _, _, _ in quads.quads((None, RDF.type, DCAT_DATASET, None))}
+    else:
+        datasets = set(Graph().parse(data=text, format=RDF_EXPORTS[export_format]).subjects(RDF.type, DCAT_DATASET))
     assert datasets == {iri(entry_name(path)) for path in umud_entries}
 
 
 @pytest.mark.parametrize("export_format", ["trig", "nquads"])
-def test_export_named_graphs(loaded, umud_entries, tmp_path, export_format):
+def test_export_named_graphs(loaded, umud_entries, export_format):
     """Quad formats keep each dataset in the named graph named by its IRI."""
-    store, _ = loaded
-    quads = RdfDataset().parse(data=export(store, export_format, tmp_path), format=RDF_EXPORTS[export_format])
+    quads = RdfDataset().parse(data=loaded.export(export_format), format=RDF_EXPORTS[export_format])
     for path in umud_entries:
         dataset = iri(entry_name(path))
         assert (dataset, RDF.type, DCAT_DATASET, dataset) in quads
 
 
-def test_export_catalog_links(loaded, umud_entries, tmp_path):
-    store, _ = loaded
-    graph = Graph().parse(data=export(store, "turtle", tmp_path), format="turtle")
+def test_export_catalog_links(loaded, umud_entries):
+    graph = Graph().parse(data=loaded.export("turtle"), format="turtle")
     linked = set(graph.objects(URIRef(f"{BASE_URL}/catalog"), DCAT_LINK))
     assert linked == {iri(entry_name(path)) for path in umud_entries}
 
 
-def test_export_csv(loaded, umud_entries, tmp_path):
-    store, _ = loaded
-    text = export(store, "csv", tmp_path)
+def test_export_csv(loaded, umud_entries):
+    text = loaded.export("csv")
     rows = list(csv.reader(io.StringIO(text)))
     assert len(text.splitlines()) == len(umud_entries) + 1
     assert rows[0][:3] == ["name", "title", "description"]
     assert sorted(row[0] for row in rows[1:]) == sorted(entry_name(path) for path in umud_entries)
 
 
-def test_export_json_objects(loaded, umud_entries, tmp_path):
-    store, _ = loaded
-    records = json.loads(export(store, "json", tmp_path))
+def test_export_json_objects(loaded, umud_entries):
+    records = json.loads(loaded.export("json"))
     assert len(records) == len(umud_entries)
     assert all(isinstance(record, dict) for record in records)
 
 
 def test_export_to_file(loaded, tmp_path):
-    store, _ = loaded
     target = tmp_path / "catalog.json"
-    finished = umud("export", "--store", store, "--format", "json", "--output", target, cwd=tmp_path)
+    finished = umud("export", "--store", loaded.store, "--format", "json", "--output", target, cwd=tmp_path)
     assert finished.returncode == 0
     assert finished.stdout == ""
-    assert target.read_text(encoding="utf-8") == export(store, "json", tmp_path)
+    assert target.read_text(encoding="utf-8") == loaded.export("json")
 
 
 # Files that must not be written
@@ -228,17 +235,30 @@ def test_broken_file_rejected(store_copy, umud_entries, tmp_path, case):
     assert sorted(export(store, "nquads", tmp_path).splitlines()) == before
 
 
-@pytest.mark.parametrize(("file_name", "reason"), [
-    ("missing.json", "cannot read the file"),
-    ("entry.txt", "unknown file type '.txt'"),
-])
-def test_unreadable_file_rejected(store_copy, tmp_path, file_name, reason):
+# (file name, content or None for no file, reason in the error)
+BAD_INPUT_FILES = {
+    "missing-file": ("missing.json", None, "cannot read the file"),
+    "unknown-suffix": ("entry.txt", "{}", "file type '.txt'; give .json, .ttl, .jsonld, .nt or .rdf"),
+    "malformed-turtle": ("broken.ttl", "<http://a.example/s> <http://a.example/p> .", "malformed turtle"),
+    "turtle-without-dataset": ("empty.ttl", "<http://a.example/s> <http://a.example/p> <http://a.example/o> .",
+                               "no dcat:Dataset found in the file"),
+    "not-utf8": ("latin1.json", b'{"DATASET_NAME": "Caf\xe9_2024"}', "not UTF-8"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_INPUT_FILES)
+def test_bad_input_file_rejected(store_copy, tmp_path, case):
     store, before = store_copy
+    file_name, content, reason = BAD_INPUT_FILES[case]
     path = tmp_path / file_name
-    if file_name.endswith(".txt"):
-        path.write_text("{}", encoding="utf-8")
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+
     finished = umud("load", "--store", store, path, cwd=tmp_path)
     assert finished.returncode != 0
+    assert f"{path}: FAILED, nothing written" in finished.stdout
     assert reason in finished.stdout
     assert sorted(export(store, "nquads", tmp_path).splitlines()) == before
 
@@ -253,6 +273,19 @@ def test_batch_writes_good_files(umud_entries, tmp_path):
     assert finished.returncode == 1
     assert finished.stdout.splitlines()[-1] == "2 of 3 files loaded, 1 failed"
     assert exported_names(store, tmp_path) == sorted([entry_name(good_first), entry_name(good_second)])
+
+
+def test_reload_replaces_dataset(umud_entries, tmp_path):
+    store = tmp_path / "store"
+    first = umud("load", "--store", store, umud_entries[0], cwd=tmp_path)
+    second = umud("load", "--store", store, umud_entries[0], cwd=tmp_path)
+    graph = Graph().parse(data=export(store, "turtle", tmp_path), format="turtle")
+    catalog = URIRef(f"{BASE_URL}/catalog")
+    assert first.returncode == 0
+    assert second.returncode == 0
+    assert list(graph.objects(catalog, DCAT_LINK)) == [iri(entry_name(umud_entries[0]))]
+    assert len(list(graph.objects(catalog, DCTERMS.modified))) == 1
+    assert len(list(graph.objects(iri(entry_name(umud_entries[0])), DCTERMS.title))) == 1
 
 
 # Validation writes nothing
@@ -305,23 +338,27 @@ def test_store_keeps_its_base_url(umud_entries, tmp_path):
     umud("load", "--store", store, umud_entries[0], cwd=tmp_path, UMUD_BASE_URL="https://umud.example/a")
     finished = umud("export", "--store", store, cwd=tmp_path, UMUD_BASE_URL="https://umud.example/b")
     assert finished.returncode == 2
-    assert "holds the catalog https://umud.example/a/catalog" in finished.stderr
+    assert "catalog https://umud.example/a/catalog, but the base URL is https://umud.example/b" in finished.stderr
 
 
 # RDF files
 
 
-@pytest.mark.parametrize(("export_format", "suffix"), [("turtle", "ttl"), ("jsonld", "jsonld")])
+@pytest.mark.parametrize(("export_format", "suffix"), [
+    ("turtle", "ttl"),
+    ("jsonld", "jsonld"),
+    ("ntriples", "nt"),
+    ("rdfxml", "rdf"),
+])
 def test_rdf_round_trip(loaded, tmp_path, export_format, suffix):
     """The exported catalog, loaded into a new store, gives the same records back."""
-    source, _ = loaded
     path = tmp_path / f"catalog.{suffix}"
-    path.write_text(export(source, export_format, tmp_path), encoding="utf-8")
+    path.write_text(loaded.export(export_format), encoding="utf-8")
     store = tmp_path / "store"
 
     finished = umud("load", "--store", store, path, cwd=tmp_path, offline=True)
     assert finished.returncode == 0, finished.stdout + finished.stderr
-    assert json.loads(export(store, "json", tmp_path)) == json.loads(export(source, "json", tmp_path))
+    assert json.loads(export(store, "json", tmp_path)) == json.loads(loaded.export("json"))
 
 
 @pytest.mark.parametrize("suffix", ["ttl", "jsonld"])

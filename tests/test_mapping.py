@@ -52,12 +52,12 @@ def test_deepacsa_triples():
     assert objects(UMUD.dataType) == {URIRef(VOCAB + "data-type/image")}
     assert objects(UMUD.imageType) == {URIRef(VOCAB + "image-type/panoramic")}
     assert objects(UMUD.imagingPlane) == {URIRef(VOCAB + "plane/transverse")}
-    assert objects(UMUD.imageCount) == {Literal(1444, datatype=XSD.nonNegativeInteger)}
+    assert objects(UMUD.imageCount) == {Literal(1444, datatype=XSD.integer)}
     assert objects(UMUD.videoCount) == set()
-    assert objects(HEALTHDCATAP.numberOfRecords) == {Literal(1444, datatype=XSD.nonNegativeInteger)}
+    assert objects(HEALTHDCATAP.numberOfRecords) == {Literal(1444, datatype=XSD.integer)}
     assert objects(UMUD.meanAge) == {Literal("38", datatype=XSD.decimal)}
     assert objects(UMUD.participantSex) == {URIRef(VOCAB + "sex/female-and-male")}
-    assert objects(HEALTHDCATAP.numberOfUniqueIndividuals) == {Literal(153, datatype=XSD.nonNegativeInteger)}
+    assert objects(HEALTHDCATAP.numberOfUniqueIndividuals) == {Literal(153, datatype=XSD.integer)}
     assert objects(UMUD.labelsProvided) == {Literal(True)}
     assert objects(DCTERMS.isReferencedBy) == {URIRef(
         "https://journals.lww.com/acsm-msse/fulltext/2022/12000/deepacsa__automatic_segmentation_of.21.aspx")}

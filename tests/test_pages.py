@@ -1,6 +1,6 @@
 """The web pages and RDF views through the Flask test client, on the seeded Oxigraph store.
 
-Every expected answer is computed from the seed records in `catalog/seed/*.json` by the rules in
+Every expected result is computed from the seed records in `catalog/seed/*.json` by the rules in
 `browser_support`, never taken from the code under test.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from html import escape
 from urllib.parse import quote_plus, urlencode
 
 import pytest
@@ -24,6 +25,7 @@ from .browser_support import (
     HAMSTRINGS,
     MUSCLE_GROUPS,
     REPO,
+    NetworkAccessError,
     author_names,
     dataset_table_names,
     displayed_totals,
@@ -56,12 +58,6 @@ RDF_TYPES = {
 SEED = seed_records()
 SEED_NAMES = sort_names(SEED)
 
-ONTOLOGY_AND_SHAPES_URLS = ("url_for('pages.ontology') and url_for('pages.shapes') build the .ttl rule, "
-                            "because the decorators register '/ontology.ttl' and '/shapes.ttl' first")
-INTEGERS_STORED_AS_INTEGER = ("Oxigraph stores xsd:nonNegativeInteger literals as xsd:integer, so counts "
-                              "read back from the store fail the shapes' sh:datatype xsd:nonNegativeInteger")
-
-
 def dataset_iri(name: str) -> URIRef:
     return URIRef(f"{BASE_URL}/datasets/{name}")
 
@@ -93,8 +89,8 @@ def test_home_newest_datasets(client):
 @pytest.mark.parametrize("href", [
     "/datasets",
     "/sparql",
-    pytest.param("/ontology", marks=pytest.mark.xfail(strict=True, reason=ONTOLOGY_AND_SHAPES_URLS)),
-    pytest.param("/shapes", marks=pytest.mark.xfail(strict=True, reason=ONTOLOGY_AND_SHAPES_URLS)),
+    "/ontology",
+    "/shapes",
     "/about",
     "/catalog.ttl",
 ])
@@ -285,11 +281,11 @@ def test_list_csv_by_accept(client):
     assert len(rows) == len(SEED) + 1
 
 
-@pytest.mark.xfail(strict=True, reason="a request without an Accept header gets 406: werkzeug's best_match "
-                                       "returns None for an empty Accept, which RFC 9110 reads as */*")
 def test_list_without_accept_header(client):
+    """A request without an Accept header accepts any media type (RFC 9110) and gets HTML."""
     response = client.get("/datasets")
     assert response.status_code == 200
+    assert response.mimetype == "text/html"
 
 
 BAD_FILTERS = [
@@ -386,11 +382,11 @@ SHOWN_FIELDS = [field.name for field in FIELDS if field.name not in {"name", "ti
 @pytest.mark.parametrize("name", SEED_NAMES)
 def test_landing_fields(client, name):
     """Every metadata field of the record is on the page, with the value a reader expects."""
-    shown = metadata_fields(landing_page(client, name))
+    on_page = metadata_fields(landing_page(client, name))
     record = SEED[name]
     wrong = {}
     for field in SHOWN_FIELDS:
-        text, links = shown.get(field, ("(missing)", []))
+        text, links = on_page.get(field, ("(missing)", []))
         expected_text = expected_field_text(field, record)
         if expected_text is not None and text != expected_text:
             wrong[field] = (text, expected_text)
@@ -411,7 +407,7 @@ def test_landing_title_and_description(client, name):
 @pytest.mark.parametrize("name", SEED_NAMES)
 def test_landing_data_link(client, name):
     html = landing_page(client, name)
-    assert f'<a class="button" href="{SEED[name]["link"]}"' in html
+    assert f'<a class="button" href="{escape(SEED[name]["link"])}"' in html
 
 
 @pytest.mark.parametrize("name", [name for name in SEED_NAMES if SEED[name].get("publication")])
@@ -461,12 +457,37 @@ def test_landing_alternates(client, name):
         assert client.get(href).mimetype == media_type
 
 
-def test_landing_vary(client):
-    response = client.get(f"/datasets/{SEED_NAMES[0]}", headers=BROWSER)
-    assert response.headers["Vary"] == "Accept"
+# A response chosen by the Accept header must say so, or a shared cache may give HTML to an RDF client.
+@pytest.mark.parametrize(("path", "headers"), [
+    (f"/datasets/{SEED_NAMES[0]}", BROWSER),
+    (f"/datasets/{SEED_NAMES[0]}", {"Accept": "text/turtle"}),
+    ("/catalog", {"Accept": "text/turtle"}),
+    ("/ontology", {"Accept": "text/turtle"}),
+    ("/shapes", {"Accept": "text/turtle"}),
+    ("/datasets", BROWSER),
+    ("/datasets", JSON_ACCEPT),
+    ("/catalog", BROWSER),
+    ("/ontology", BROWSER),
+    ("/shapes", BROWSER),
+], ids=lambda value: value.get("Accept", "")[:20] if isinstance(value, dict) else value)
+def test_vary_accept(client, path, headers):
+    response = client.get(path, headers=headers)
+    assert "Accept" in response.headers.get("Vary", "")
 
 
 # RDF of one dataset
+
+
+def parse_rdf(text: str, rdflib_format: str) -> Graph:
+    """Parse RDF with rdflib while network access is blocked, so no JSON-LD context is fetched."""
+    with forbid_network():
+        return Graph().parse(data=text, format=rdflib_format)
+
+
+def test_network_guard_blocks_remote_context():
+    """The guard used by parse_rdf stops rdflib before it fetches a remote JSON-LD context."""
+    with pytest.raises(NetworkAccessError):
+        parse_rdf('{"@context": "https://schema.org/", "@id": "urn:x", "name": "x"}', "json-ld")
 
 
 def assert_dataset_graph(graph: Graph, name: str) -> None:
@@ -479,7 +500,7 @@ def assert_dataset_graph(graph: Graph, name: str) -> None:
 @pytest.mark.parametrize("name", SEED_NAMES)
 def test_dataset_rdf_by_accept(client, name, media_type):
     response = client.get(f"/datasets/{name}", headers={"Accept": media_type})
-    graph = Graph().parse(data=response.get_data(as_text=True), format=RDF_TYPES[media_type][1])
+    graph = parse_rdf(response.get_data(as_text=True), RDF_TYPES[media_type][1])
     assert response.mimetype == media_type
     assert response.headers["Vary"] == "Accept"
     assert_dataset_graph(graph, name)
@@ -490,7 +511,7 @@ def test_dataset_rdf_by_accept(client, name, media_type):
 def test_dataset_rdf_by_suffix(client, name, media_type):
     suffix, rdflib_format = RDF_TYPES[media_type]
     response = client.get(f"/datasets/{name}.{suffix}")
-    graph = Graph().parse(data=response.get_data(as_text=True), format=rdflib_format)
+    graph = parse_rdf(response.get_data(as_text=True), rdflib_format)
     assert response.mimetype == media_type
     assert_dataset_graph(graph, name)
 
@@ -517,10 +538,16 @@ def test_unknown_dataset(client, path):
     assert client.get(path, headers=BROWSER).status_code == 404
 
 
-@pytest.mark.xfail(strict=True, reason="a request without an Accept header gets 406 instead of the page")
+@pytest.mark.parametrize("path", ["/datasets/a%3Eb", "/datasets/a%20b", "/datasets/%00", "/datasets/a%22b.ttl",
+                                  "/datasets/DeepACSA_2022.exe"])
+def test_invalid_name_not_found(client, path):
+    assert client.get(path, headers=BROWSER).status_code == 404
+
+
 def test_dataset_without_accept_header(client):
     response = client.get(f"/datasets/{SEED_NAMES[0]}")
     assert response.status_code == 200
+    assert response.mimetype == "text/html"
 
 
 # The whole catalog
@@ -533,7 +560,7 @@ def seed_iris() -> set[URIRef]:
 @pytest.mark.parametrize("media_type", RDF_TYPES)
 def test_catalog_by_accept(client, media_type):
     response = client.get("/catalog", headers={"Accept": media_type})
-    graph = Graph().parse(data=response.get_data(as_text=True), format=RDF_TYPES[media_type][1])
+    graph = parse_rdf(response.get_data(as_text=True), RDF_TYPES[media_type][1])
     linked = list(graph.objects(URIRef(f"{BASE_URL}/catalog"), URIRef(DCAT + "dataset")))
     assert response.mimetype == media_type
     assert response.headers["Vary"] == "Accept"
@@ -545,7 +572,7 @@ def test_catalog_by_accept(client, media_type):
 def test_catalog_by_suffix(client, media_type):
     suffix, rdflib_format = RDF_TYPES[media_type]
     response = client.get(f"/catalog.{suffix}")
-    graph = Graph().parse(data=response.get_data(as_text=True), format=rdflib_format)
+    graph = parse_rdf(response.get_data(as_text=True), rdflib_format)
     assert response.mimetype == media_type
     assert set(graph.objects(URIRef(f"{BASE_URL}/catalog"), URIRef(DCAT + "dataset"))) == seed_iris()
     assert set(graph.subjects(RDF.type, URIRef(DCAT + "Dataset"))) == seed_iris()
@@ -557,19 +584,24 @@ def test_catalog_redirects_browsers(client):
     assert response.headers["Location"].endswith("/datasets")
 
 
-@pytest.mark.xfail(strict=True, reason=INTEGERS_STORED_AS_INTEGER)
 def test_catalog_conforms(client):
     graph = Graph().parse(data=client.get("/catalog.ttl").get_data(as_text=True), format="turtle")
     report = validate_graph(graph)
     assert [str(result) for result in report.violations] == []
 
 
-@pytest.mark.xfail(strict=True, reason=INTEGERS_STORED_AS_INTEGER)
-def test_catalog_count_datatype(client):
-    """The ontology README types sample sizes and counts as xsd:nonNegativeInteger."""
+@pytest.mark.parametrize("predicate", [
+    "http://healthdataportal.eu/ns/health#numberOfUniqueIndividuals",
+    "http://healthdataportal.eu/ns/health#numberOfRecords",
+    UMUD + "imageCount",
+    UMUD + "videoCount",
+])
+def test_catalog_count_datatype(client, predicate):
+    """Counts are xsd:integer, as ontology/README.md documents, also after a trip through the store."""
     graph = Graph().parse(data=client.get("/catalog.nt").get_data(as_text=True), format="nt")
-    sizes = set(graph.objects(None, URIRef("http://healthdataportal.eu/ns/health#numberOfUniqueIndividuals")))
-    assert {size.datatype for size in sizes} == {XSD.nonNegativeInteger}
+    counts = set(graph.objects(None, URIRef(predicate)))
+    assert counts
+    assert {count.datatype for count in counts} == {XSD.integer}
 
 
 # Ontology, shapes and about
@@ -600,14 +632,14 @@ def test_ontology_lists_group(client, group):
 
 
 def test_ontology_lists_all_groups(client):
-    shown = set(ontology_strong_texts(client))
-    assert set(vocabulary_labels("muscle", "MuscleGroup")) <= shown
+    on_page = set(ontology_strong_texts(client))
+    assert set(vocabulary_labels("muscle", "MuscleGroup")) <= on_page
 
 
 def test_ontology_lists_devices(client):
-    shown = set(ontology_strong_texts(client))
+    on_page = set(ontology_strong_texts(client))
     devices = vocabulary_labels("device")
-    assert [device for device in devices if device not in shown] == []
+    assert [device for device in devices if device not in on_page] == []
 
 
 @pytest.mark.parametrize(("path", "headers"), [
@@ -659,8 +691,8 @@ def test_about(client):
     "/datasets",
     f"/datasets/{SEED_NAMES[0]}",
     "/about",
-    pytest.param("/ontology", marks=pytest.mark.xfail(strict=True, reason=ONTOLOGY_AND_SHAPES_URLS)),
-    pytest.param("/shapes", marks=pytest.mark.xfail(strict=True, reason=ONTOLOGY_AND_SHAPES_URLS)),
+    "/ontology",
+    "/shapes",
 ])
 def test_local_links_resolve(client, path):
     """Every link to this site on the page leads to a page."""
@@ -731,8 +763,8 @@ class TestEscaping:
         assert page.text_by_class["description"] == [" ".join(PROBE["description"].split())]
 
     def test_landing_shows_authors(self, client):
-        shown = metadata_fields(landing_page(client, PROBE_NAME))
-        assert shown["authors"][0] == ", ".join(PROBE["authors"])
+        on_page = metadata_fields(landing_page(client, PROBE_NAME))
+        assert on_page["authors"][0] == ", ".join(PROBE["authors"])
 
     def test_jsonld_stays_in_script(self, client):
         html = landing_page(client, PROBE_NAME)
@@ -824,10 +856,8 @@ ODD_REQUESTS = [
 ]
 
 
-# Dataset names that are not valid in an IRI reach the SPARQL text of Catalog.dataset_graph unchecked.
-UNSAFE_NAME = pytest.mark.xfail(strict=True, reason="catalog/service.py puts the name from the URL into "
-                                                    "GRAPH <...> unchecked, and Oxigraph rejects the IRI")
-ODD_REQUESTS += [pytest.param("GET", path, BROWSER, marks=UNSAFE_NAME) for path in (
+# Names that are not valid in an IRI: they must not reach the SPARQL text of a store query.
+ODD_REQUESTS += [("GET", path, BROWSER) for path in (
     "/datasets/%00", "/datasets/%00.ttl", "/datasets/a%3Eb", "/datasets/a%20b", "/datasets/a%22b",
     "/datasets/a%7Bb%7D", "/datasets/a%5Cb")]
 
@@ -852,3 +882,9 @@ def test_post_not_allowed(client, path):
 
 def test_catalog_intact_after_odd_requests(client):
     assert client.get("/datasets?format=json").get_json()["count"] == len(SEED)
+
+
+@pytest.mark.parametrize("path", ["/ontology", "/shapes"])
+def test_vocabulary_pages_unacceptable(client, path):
+    response = client.get(path, headers={"Accept": "image/png"})
+    assert response.status_code == 406

@@ -8,6 +8,11 @@ import http.server
 import io
 import json
 import multiprocessing
+import os
+import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -30,7 +35,7 @@ from catalog.store import SparqlStore
 from server.sparql import (EXAMPLE_QUERIES, MAX_QUERY_CHARS, ResultTypes, SparqlError, SparqlService,
                            StoreSnapshots, looks_like_update, scan_query)
 
-from .conftest import BASE_URL
+from .conftest import BASE_URL, REPO
 
 DATASET_COUNT = 15
 PREFIXES = """PREFIX dcat: <http://www.w3.org/ns/dcat#>
@@ -696,6 +701,82 @@ def test_snapshots_replaced_after_write(catalog):
         catalog.store.update(f"DROP GRAPH <{graph}>")
         snapshots.close()
     assert not second.exists()
+
+
+def test_stale_snapshots_removed(catalog):
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)
+    temp = Path(tempfile.gettempdir())
+    stale = temp / f"umud-sparql-{finished.stdout.strip()}-test"
+    in_use = temp / f"umud-sparql-{os.getpid()}-test"
+    stale.mkdir()
+    in_use.mkdir()
+    snapshots = StoreSnapshots(catalog.store)
+    try:
+        snapshots.release(snapshots.acquire())
+        assert not stale.exists()
+        assert in_use.exists()
+    finally:
+        snapshots.close()
+        shutil.rmtree(stale, ignore_errors=True)
+        shutil.rmtree(in_use, ignore_errors=True)
+
+
+ORPHAN_SCRIPT = """
+import multiprocessing, os, sys, threading, time
+from catalog.store import OxigraphStore
+from server.settings import Settings
+from server.sparql import ResultTypes, SparqlService
+
+
+def main():
+    store = OxigraphStore(sys.argv[1])
+    store.update("INSERT DATA { " + " ".join(f"<http://e/{i}> <http://e/p> {i} ." for i in range(200)) + " }")
+    settings = Settings(base_url="http://127.0.0.1:5000", store_location=sys.argv[1], query_timeout=600,
+                        sparql_workers=1)
+    service = SparqlService(store, settings)
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+    types = ResultTypes("application/sparql-results+json", None)
+    threading.Thread(target=service.run_query, args=(query, types), daemon=True).start()
+    time.sleep(3)
+    print(*[child.pid for child in multiprocessing.active_children()], flush=True)
+    os._exit(0)  # ends the process without cleanup, as SIGKILL would
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def _process_running(pid: int) -> bool:
+    """Tell whether a process exists and is no zombie (PID 1 of a container may not reap it)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads process states from /proc")
+def test_worker_exits_with_parent(tmp_path):
+    script = tmp_path / "orphan.py"
+    script.write_text(ORPHAN_SCRIPT)
+    parent = subprocess.Popen([sys.executable, str(script), str(tmp_path / "store")], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(REPO), "TMPDIR": str(tmp_path)})
+    worker_pids = [int(pid) for pid in parent.stdout.readline().split()]
+    parent.wait(timeout=60)
+    assert len(worker_pids) == 1, parent.stderr.read()
+    worker = worker_pids[0]
+    try:
+        deadline = time.monotonic() + 5
+        while _process_running(worker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        still_running = _process_running(worker)
+    finally:
+        if _process_running(worker):
+            os.kill(worker, signal.SIGKILL)
+    assert not still_running
 
 
 # Over a real socket
