@@ -131,7 +131,8 @@ def _validate(arguments: argparse.Namespace) -> int:
 
 def _report(results, verb: str) -> int:
     for result in results:
-        status = f"{verb}: {', '.join(result.datasets)}" if result.ok else "FAILED, nothing written"
+        failure = "FAILED, nothing written" if verb == "loaded" else "INVALID"
+        status = f"{verb}: {', '.join(result.datasets)}" if result.ok else failure
         print(f"{result.source}: {status}")
         for problem in result.errors:
             print(f"  error: {problem}")
