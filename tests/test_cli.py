@@ -305,7 +305,7 @@ def test_validate_rejects_broken(umud_entries, tmp_path):
     bad.write_text(broken_entries(json.loads(umud_entries[0].read_text()))["malformed-doi"][0], encoding="utf-8")
     finished = umud("validate", umud_entries[0], bad, cwd=tmp_path, UMUD_STORE=str(tmp_path / "store"))
     assert finished.returncode == 1
-    assert f"{bad}: FAILED" in finished.stdout
+    assert f"{bad}: INVALID" in finished.stdout
     assert "error: DOI: 'abc' is not a DOI" in finished.stdout
     assert sorted(path.name for path in tmp_path.iterdir()) == ["bad.json"]
 
