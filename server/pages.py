@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SKOS
@@ -72,7 +74,17 @@ def datasets():
         return Response(records_csv(records), mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=umud-datasets.csv"})
     return render_template("datasets.html", records=records, error=None, filters=_filter_choices(catalog),
-                           arguments=request.args, query=query)
+                           arguments=request.args, query=query, active=_active_filters())
+
+
+def _active_filters() -> list[dict]:
+    """The filters in the URL, each with the link that removes it."""
+    pairs = [(name, value) for name, value in request.args.items(multi=True) if value and name != "format"]
+    active = []
+    for index, (name, value) in enumerate(pairs):
+        rest = [pair for position, pair in enumerate(pairs) if position != index]
+        active.append({"name": name, "value": value, "remove": url_for("pages.datasets") + ("?" + urlencode(rest) if rest else "")})
+    return active
 
 
 def _list_format() -> str | None:

@@ -888,3 +888,10 @@ def test_catalog_intact_after_odd_requests(client):
 def test_vocabulary_pages_unacceptable(client, path):
     response = client.get(path, headers={"Accept": "image/png"})
     assert response.status_code == 406
+
+
+def test_active_filter_removal_links(client):
+    html = client.get("/datasets?muscle=Soleus&labels=true", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert 'href="/datasets?labels=true"' in html
+    assert 'href="/datasets?muscle=Soleus"' in html
+    assert "muscle = Soleus ×" in html
