@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="maximum run time of one SPARQL query, in seconds (default: %(default)s)")
     serve.add_argument("--result-limit", type=int, default=10000,
                        help="maximum rows or triples in one SPARQL result (default: %(default)s)")
+    serve.add_argument("--sparql-workers", type=int, default=2,
+                       help="processes that run SPARQL queries at the same time (default: %(default)s)")
     serve.set_defaults(command=_serve)
 
     load = commands.add_parser("load", help="validate files and write their datasets to the store")
@@ -97,7 +99,8 @@ def _serve(arguments: argparse.Namespace) -> int:
 
     catalog = _open(arguments)
     settings = Settings(base_url=catalog.base_url, store_location=str(arguments.store),
-                        query_timeout=arguments.query_timeout, result_limit=arguments.result_limit)
+                        query_timeout=arguments.query_timeout, result_limit=arguments.result_limit,
+                        sparql_workers=max(1, arguments.sparql_workers))
     app = create_app(catalog, settings)
     totals = catalog.totals()
     logging.getLogger("umud").info(

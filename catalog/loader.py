@@ -65,6 +65,8 @@ def _read_json(text: str, source: str, vocabulary) -> tuple[list[Record], list[P
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise RecordError(source, [Problem("", f"malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}")]) from None
+    if isinstance(data, list) and data and all(_is_record_object(item) for item in data):
+        return _read_record_list(data, source, vocabulary)
     if isinstance(data, list) or isinstance(data, dict) and ("@context" in data or "@graph" in data):
         remote = _remote_contexts(data)
         if remote:
@@ -75,6 +77,30 @@ def _read_json(text: str, source: str, vocabulary) -> tuple[list[Record], list[P
     else:
         record, warnings = parse_record(data, source, vocabulary)
     return [record], warnings
+
+
+def _is_record_object(item) -> bool:
+    """Tell a record (ours or UMUD's) from a JSON-LD node, whose keys start with '@'."""
+    return isinstance(item, dict) and not any(key.startswith("@") for key in item)
+
+
+def _read_record_list(data: list[dict], source: str, vocabulary) -> tuple[list[Record], list[Problem]]:
+    """Read a JSON array of records, as `umud export --format json` writes; any error fails the file."""
+    records, warnings, problems = [], [], []
+    for index, item in enumerate(data):
+        try:
+            if is_umud_json(item):
+                record, found = parse_umud_json(item, source, vocabulary)
+            else:
+                record, found = parse_record(item, source, vocabulary)
+        except RecordError as error:
+            problems += [Problem(f"[{index}].{problem.field}".rstrip("."), problem.message) for problem in error.problems]
+            continue
+        records.append(record)
+        warnings += [Problem(f"[{index}].{warning.field}".rstrip("."), warning.message) for warning in found]
+    if problems:
+        raise RecordError(source, problems)
+    return records, warnings
 
 
 def _remote_contexts(node) -> list[str]:
@@ -104,7 +130,8 @@ def _read_rdf(text: str, rdf_format: str, source: str, vocabulary) -> tuple[list
         raise RecordError(source, [Problem("", f"malformed {syntax}: {message}")]) from None
     datasets = sorted(set(graph.subjects(RDF.type, DCAT.Dataset)), key=str)
     if not datasets:
-        raise RecordError(source, [Problem("", "no dcat:Dataset found in the file")])
+        raise RecordError(source, [Problem("", "no dcat:Dataset found in the file; give a UMUD record, "
+                                                   "a JSON array of records, or RDF that describes a dcat:Dataset")])
     records = []
     for dataset in datasets:
         records.append(_record_from_graph(graph, dataset, source, vocabulary))

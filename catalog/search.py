@@ -118,6 +118,9 @@ def _value_pattern(field: Field, values: list[str], number: int, catalog: Catalo
         for value in values:
             concept = catalog.vocabulary.concept(field.scheme, value)
             iris |= catalog.vocabulary.narrower_closure(concept.iri)
+            if field.name == "sex":
+                # Participants of both sexes include female and male participants alike.
+                iris.add(catalog.vocabulary.concept("sex", "Female and male").iri)
         terms = " ".join(f"<{iri}>" for iri in sorted(iris))
         return f"  ?dataset {_path(field)} {variable} . VALUES {variable} {{ {terms} }}"
     if field.kind == "boolean":
@@ -158,6 +161,6 @@ def _text_pattern(text: str) -> str:
     tests = " && ".join(f"CONTAINS(?text, {Literal(word).n3()})" for word in words)
     return ("  { SELECT ?dataset (LCASE(GROUP_CONCAT(STR(?part); separator=' ')) AS ?text) WHERE {\n"
             "      ?dataset dcterms:identifier|dcterms:title|dcterms:description|dcat:keyword"
-            "|umud:labelDescription|dcterms:creator/foaf:name ?part }\n"
+            "|umud:labelDescription|dcterms:creator/foaf:name|adms:identifier/skos:notation ?part }\n"
             f"    GROUP BY ?dataset }}\n  FILTER({tests})")
 

@@ -104,6 +104,26 @@ class Vocabulary:
     def labels(self, scheme: str, *, groups: bool = True) -> list[str]:
         return [concept.label for concept in self.concepts(scheme) if groups or not concept.is_group]
 
+    def tree(self, scheme: str) -> list[tuple[Concept, int]]:
+        """Return the concepts of a scheme depth first under their broader concepts, with their depth.
+
+        A concept with several broader concepts in the scheme appears under each of them.
+        """
+        concepts = self.concepts(scheme)
+        in_scheme = {concept.iri for concept in concepts}
+        ordered: list[tuple[Concept, int]] = []
+
+        def visit(concept: Concept, depth: int) -> None:
+            ordered.append((concept, depth))
+            for child in concepts:
+                if concept.iri in child.broader and depth < 8:
+                    visit(child, depth + 1)
+
+        for concept in concepts:
+            if not in_scheme.intersection(concept.broader):
+                visit(concept, 0)
+        return ordered
+
     def narrower_closure(self, iri: str) -> set[str]:
         """Return `iri` and every concept below it through skos:broader links."""
         found = {iri}

@@ -48,6 +48,7 @@ def _error_response(status: int, title: str, message: str):
     best = accepted().best_match(["text/html", "application/json", "text/plain"])
     if best == "application/json":
         return jsonify({"status": status, "error": title, "message": message}), status
-    if best == "text/plain":
-        return f"{status} {title}: {message}\n", status, {"Content-Type": "text/plain; charset=utf-8"}
-    return render_template("error.html", status=status, title=title, message=message), status
+    if best == "text/html":
+        return render_template("error.html", status=status, title=title, message=message), status
+    # A client that accepts none of these (an RDF client, say) still gets the reason in plain text.
+    return f"{status} {title}: {message}\n", status, {"Content-Type": "text/plain; charset=utf-8"}

@@ -113,8 +113,8 @@ def _filter_choices(catalog: Catalog) -> list[dict]:
         values = []
         if field.kind == "concept":
             values = [(concept.notation if field.canonical == "notation" and concept.notation else concept.label,
-                       concept.label)
-                      for concept in catalog.vocabulary.concepts(field.scheme)]
+                       "\u2003" * depth + concept.label)
+                      for concept, depth in catalog.vocabulary.tree(field.scheme)]
         choices.append({"field": field, "values": values})
     return choices
 
@@ -122,6 +122,8 @@ def _filter_choices(catalog: Catalog) -> list[dict]:
 @pages.get("/datasets/<path:name>")
 def dataset(name: str):
     catalog = _catalog()
+    if "/" in name:
+        return _part_of_dataset(catalog, *name.split("/", 1))
     stem, suffix_format = split_suffix(name)
     graph = catalog.dataset_graph(stem)
     if graph is None:
@@ -144,6 +146,18 @@ def dataset(name: str):
     return response
 
 
+def _part_of_dataset(catalog: Catalog, name: str, rest: str):
+    """Answer for a resource described inside a dataset's graph (its record, distributions, authors).
+
+    Those IRIs have no document of their own: 303 See Other points to the dataset's description.
+    """
+    graph = catalog.dataset_graph(name)
+    part = URIRef(f"{dataset_iri(catalog.base_url, name)}/{rest}")
+    if graph is None or (part, None, None) not in graph:
+        abort(404, description=f"There is no resource '{rest}' in the dataset '{name}'.")
+    return redirect(url_for("pages.dataset", name=name), code=303)
+
+
 @pages.get("/catalog")
 @pages.get("/catalog.<suffix>")
 def catalog_view(suffix: str | None = None):
@@ -161,20 +175,20 @@ def catalog_view(suffix: str | None = None):
 
 
 # The suffix rule is registered last, so url_for("pages.ontology") builds /ontology.
-@pages.get("/ontology.ttl")
+@pages.get("/ontology.<suffix>")
 @pages.get("/ontology")
-def ontology():
+def ontology(suffix: str | None = None):
     catalog = _catalog()
-    if request.path.endswith(".ttl") or negotiate() != "html":
-        return _turtle_or_406(catalog.vocabulary.graph)
+    if suffix is not None or negotiate() != "html":
+        return _graph_by_suffix_or_accept(catalog.vocabulary.graph, suffix)
     return render_template("ontology.html", vocabulary=describe_vocabulary(catalog.vocabulary))
 
 
-@pages.get("/shapes.ttl")
+@pages.get("/shapes.<suffix>")
 @pages.get("/shapes")
-def shapes():
-    if request.path.endswith(".ttl") or negotiate() != "html":
-        return _turtle_or_406(shapes_graph())
+def shapes(suffix: str | None = None):
+    if suffix is not None or negotiate() != "html":
+        return _graph_by_suffix_or_accept(shapes_graph(), suffix)
     return render_template("shapes.html", shapes=describe_shapes(shapes_graph()))
 
 
@@ -183,12 +197,15 @@ def about():
     return render_template("about.html", fields=FIELDS, ontology_graph=ONTOLOGY_GRAPH)
 
 
-def _turtle_or_406(graph: Graph):
+def _graph_by_suffix_or_accept(graph: Graph, suffix: str | None):
+    if suffix is not None:
+        if suffix not in BY_SUFFIX:
+            abort(404, description=f"Unknown format '.{suffix}'; use .ttl, .jsonld, .rdf or .nt.")
+        return _rdf_response(graph, BY_SUFFIX[suffix].media_type)
     wanted = negotiate()
-    if wanted is None and not request.path.endswith(".ttl"):
+    if wanted is None:
         abort(406, description=f"This resource is served as {served_types()}.")
-    media_type = wanted if wanted in BY_MEDIA_TYPE else "text/turtle"
-    return _rdf_response(graph, media_type, vary=True)
+    return _rdf_response(graph, wanted, vary=True)
 
 
 def _rdf_response(graph: Graph, media_type: str, vary: bool = False) -> Response:

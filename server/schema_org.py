@@ -1,7 +1,8 @@
 """The schema.org view of a dataset, embedded as JSON-LD in its landing page, and its citation.
 
-The @context is inline (only `@vocab`), so crawlers and offline tools parse the document without
-fetching anything.
+The @context is inline, so crawlers and offline tools parse the document without fetching anything.
+It declares the properties whose values are links as IRIs (`@type: @id`), so that the values stay
+plain strings for search engines and become IRIs for RDF tools.
 """
 
 from __future__ import annotations
@@ -10,11 +11,16 @@ from catalog.record import Record
 from catalog.service import CATALOG_TITLE, Catalog
 
 
+LINK_PROPERTIES = ("url", "sameAs", "license", "identifier", "contentUrl", "citation", "inDefinedTermSet")
+SCHEMA_ORG_CONTEXT = {"@vocab": "https://schema.org/",
+                      **{name: {"@type": "@id"} for name in LINK_PROPERTIES}}
+
+
 def dataset_jsonld(record: Record, iri: str, catalog: Catalog) -> dict:
     vocabulary = catalog.vocabulary
     licence = vocabulary.concept("license", record.license)
     document = {
-        "@context": {"@vocab": "https://schema.org/"},
+        "@context": SCHEMA_ORG_CONTEXT,
         "@type": "Dataset",
         "@id": iri,
         "url": iri,

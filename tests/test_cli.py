@@ -424,3 +424,24 @@ def test_store_in_use(umud_entries, tmp_path):
         stop_server(server)
     assert finished.returncode == 2
     assert f"The store at {store} is in use by another process" in finished.stderr
+
+
+def test_json_export_loads_back(umud_entries, tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert umud("load", "--store", first, *umud_entries[:3], cwd=tmp_path).returncode == 0
+    exported = tmp_path / "export.json"
+    assert umud("export", "--store", first, "--format", "json", "-o", exported, cwd=tmp_path).returncode == 0
+    loaded = umud("load", "--store", second, exported, cwd=tmp_path)
+    assert loaded.returncode == 0, loaded.stdout
+    assert exported_names(second, tmp_path) == exported_names(first, tmp_path)
+
+
+def test_json_array_with_bad_record(umud_entries, tmp_path):
+    records = [json.loads(path.read_text()) for path in umud_entries[:2]]
+    records[1]["SAMPLE_SIZE"] = -1
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps(records))
+    finished = umud("load", "--store", tmp_path / "store", path, cwd=tmp_path)
+    assert finished.returncode == 1
+    assert "error: [1].SAMPLE_SIZE:" in finished.stdout
+    assert exported_names(tmp_path / "store", tmp_path) == []

@@ -895,3 +895,53 @@ def test_active_filter_removal_links(client):
     assert 'href="/datasets?labels=true"' in html
     assert 'href="/datasets?muscle=Soleus"' in html
     assert "muscle = Soleus ×" in html
+
+
+@pytest.mark.parametrize("part", ["record", "authors/1", "contact/1", "distributions/tiff"])
+def test_dataset_part_redirects(client, part):
+    response = client.get(f"/datasets/DeepACSA_2022/{part}", headers={"Accept": "text/turtle"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/datasets/DeepACSA_2022"
+
+
+def test_unknown_dataset_part_404(client):
+    assert client.get("/datasets/DeepACSA_2022/distributions/exe").status_code == 404
+
+
+@pytest.mark.parametrize(("path", "media_type"), [
+    ("/ontology.jsonld", "application/ld+json"), ("/ontology.rdf", "application/rdf+xml"),
+    ("/ontology.nt", "application/n-triples"), ("/shapes.jsonld", "application/ld+json"),
+    ("/shapes.rdf", "application/rdf+xml"), ("/shapes.nt", "application/n-triples"),
+])
+def test_vocabulary_suffixes(client, path, media_type):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.mimetype == media_type
+    assert len(Graph().parse(data=response.get_data(as_text=True), format=media_type)) > 100
+
+
+def test_sex_filter_includes_mixed(client):
+    expected = [name for name, record in SEED.items() if record.get("sex") in ("Male", "Female and male")]
+    assert sorted(get_names(client, [("sex", "Male")])) == sorted(expected)
+
+
+def test_text_search_finds_doi(client):
+    assert get_names(client, [("q", "10.17605/OSF.IO/A3U4V")]) == ["DeepACSA_2022"]
+
+
+def test_schema_org_links_are_iris(client):
+    html = landing_page(client, "DeepACSA_2022")
+    start = html.index('<script type="application/ld+json">') + len('<script type="application/ld+json">')
+    document = html[start:html.index("</script>", start)]
+    graph = Graph().parse(data=document, format="json-ld")
+    dataset = URIRef("http://127.0.0.1:5000/datasets/DeepACSA_2022")
+    schema = "https://schema.org/"
+    assert graph.value(dataset, URIRef(schema + "license")) == URIRef("https://spdx.org/licenses/Apache-2.0")
+    assert graph.value(dataset, URIRef(schema + "url")) == dataset
+
+
+def test_error_for_rdf_client_is_text(client):
+    response = client.get("/datasets/NoSuchDataset_2020", headers={"Accept": "text/turtle"})
+    assert response.status_code == 404
+    assert response.mimetype == "text/plain"
+    assert "NoSuchDataset_2020" in response.get_data(as_text=True)

@@ -902,3 +902,60 @@ def test_close_ends_workers(catalog, settings):
     with pytest.raises(SparqlError) as error:
         service.run_query(COUNT_QUERY, JSON_TYPES)
     assert error.value.status == 503
+
+
+def test_from_clause_selects_graph(client):
+    graph = "http://127.0.0.1:5000/datasets/DeepACSA_2022"
+    query = f"SELECT (COUNT(DISTINCT ?d) AS ?n) FROM <{graph}> WHERE {{ ?d a <http://www.w3.org/ns/dcat#Dataset> }}"
+    response = client.get("/sparql", query_string={"query": query},
+                          headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200
+    assert response.get_json()["results"]["bindings"][0]["n"]["value"] == "1"
+
+
+def test_from_unknown_graph_is_empty(client):
+    query = "SELECT (COUNT(*) AS ?n) FROM <urn:example:nothing> WHERE { ?s ?p ?o }"
+    response = client.get("/sparql", query_string={"query": query},
+                          headers={"Accept": "application/sparql-results+json"})
+    assert response.get_json()["results"]["bindings"][0]["n"]["value"] == "0"
+
+
+def test_from_named_keeps_default_empty(client):
+    graph = "http://127.0.0.1:5000/datasets/DeepACSA_2022"
+    query = f"SELECT (COUNT(*) AS ?n) FROM NAMED <{graph}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    response = client.get("/sparql", query_string={"query": query},
+                          headers={"Accept": "application/sparql-results+json"})
+    assert int(response.get_json()["results"]["bindings"][0]["n"]["value"]) > 50
+
+
+def test_html_table_shows_rows(client):
+    query = ("SELECT ?name WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> ; "
+             "<http://purl.org/dc/terms/identifier> ?name } ORDER BY ?name")
+    response = client.get("/sparql", query_string={"query": query, "format": "html"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    assert "15 rows" in page
+    assert "<td>DeepACSA_2022</td>" in page
+
+
+def test_html_table_ask_and_construct(client):
+    ask = client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }", "format": "html"}).get_data(as_text=True)
+    assert '<p id="ask-result">true</p>' in ask
+    construct = client.get("/sparql", query_string={
+        "query": "CONSTRUCT { ?d a <http://www.w3.org/ns/dcat#Dataset> } WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> } LIMIT 1",
+        "format": "html"}).get_data(as_text=True)
+    assert '<pre class="rdf-text">' in construct
+
+
+def test_html_table_escapes_values(client):
+    query = 'SELECT ?x WHERE { BIND("<script>alert(1)</script>" AS ?x) }'
+    page = client.get("/sparql", query_string={"query": query, "format": "html"}).get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_html_table_reports_error(client):
+    response = client.get("/sparql", query_string={"query": "SELEC * WHERE {}", "format": "html"})
+    assert response.status_code == 400
+    assert 'id="query-error"' in response.get_data(as_text=True)

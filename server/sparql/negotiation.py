@@ -71,7 +71,7 @@ def result_types_for_format(name: str) -> ResultTypes:
     """Return the types that a `format` parameter (json, ttl, ...) selects."""
     result_format = FORMATS_BY_NAME.get(name)
     if result_format is None:
-        raise InvalidQuery(f"Unknown format {name!r}; use one of {', '.join(FORMATS_BY_NAME)} or auto.")
+        raise InvalidQuery(f"Unknown format {name!r}; use one of {', '.join(FORMATS_BY_NAME)}, auto or html.")
     if result_format in GRAPH_FORMATS:
         return ResultTypes(None, result_format.media_type)
     return ResultTypes(result_format.media_type, None)

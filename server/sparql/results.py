@@ -99,3 +99,15 @@ def _serialize_triples(triples: Iterable[ox.Triple], media_type: str, limit: int
     prefixes = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
     body = ox.serialize(kept[:limit], format=ox.RdfFormat.from_media_type(media_type), prefixes=prefixes)
     return body, truncated
+
+
+def result_table(result: QueryResult) -> dict:
+    """Return a result for the HTML page: variables and rows of a SELECT, an ASK's answer, or RDF text."""
+    if result.content_type.startswith("text/turtle"):
+        return {"kind": "graph", "text": result.body.decode("utf-8")}
+    document = json.loads(result.body)
+    if "boolean" in document:
+        return {"kind": "boolean", "value": document["boolean"]}
+    variables = document["head"]["vars"]
+    rows = [[binding.get(variable) for variable in variables] for binding in document["results"]["bindings"]]
+    return {"kind": "solutions", "variables": variables, "rows": rows}

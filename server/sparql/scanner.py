@@ -45,6 +45,8 @@ class QueryText:
     # First keyword after the prologue, upper case: SELECT, CONSTRUCT, INSERT, ...; None if absent.
     form: str | None
     uses_service: bool
+    # The query names its own dataset with FROM or FROM NAMED.
+    declares_dataset: bool = False
 
 
 def scan_query(text: str) -> QueryText:
@@ -57,7 +59,7 @@ def scan_query(text: str) -> QueryText:
     keywords = _keywords(text)
     decoded = _CODEPOINT_ESCAPE.sub(_decode_escape, text)
     uses_service = "SERVICE" in keywords or (decoded != text and "SERVICE" in _keywords(decoded))
-    return QueryText(_query_form(keywords), uses_service)
+    return QueryText(_query_form(keywords), uses_service, "FROM" in keywords)
 
 
 def _decode_escape(match: re.Match) -> str:

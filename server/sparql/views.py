@@ -12,7 +12,7 @@ from .examples import EXAMPLE_QUERIES
 from .negotiation import (GRAPH_FORMATS, GRAPH_MEDIA_TYPES, SOLUTION_FORMATS, SOLUTION_MEDIA_TYPES, ResultTypes,
                           negotiate_result_types, result_types_for_format)
 from .protocol import ProtocolRequest, read_protocol_request
-from .results import QueryResult
+from .results import QueryResult, result_table
 from .scanner import MAX_QUERY_CHARS
 from .service import SparqlService
 
@@ -44,6 +44,8 @@ def create_sparql_blueprint(service: SparqlService) -> Blueprint:
             return _page_response(service, protocol_request.query)
         if protocol_request.query is None:
             return _missing_query_response()
+        if protocol_request.result_format == "html":
+            return _table_response(service, protocol_request)
         types = _requested_types(protocol_request.result_format)
         result = service.run_query(protocol_request.query, types, protocol_request.default_graphs,
                                    protocol_request.named_graphs)
@@ -83,13 +85,25 @@ def _missing_query_response() -> Response:
                           f"examples.", 400)
 
 
-def _page_response(service: SparqlService, query: str | None) -> Response:
+def _page_response(service: SparqlService, query: str | None, status: int = 200, **results) -> Response:
     html = render_template("sparql.html", query=query or EXAMPLE_QUERIES[0].query, examples=EXAMPLE_QUERIES,
                            solution_formats=SOLUTION_FORMATS, graph_formats=GRAPH_FORMATS,
-                           settings=service.settings, max_query_chars=MAX_QUERY_CHARS)
-    response = Response(html, content_type="text/html; charset=utf-8")
+                           settings=service.settings, max_query_chars=MAX_QUERY_CHARS, **results)
+    response = Response(html, status=status, content_type="text/html; charset=utf-8")
     response.vary.add("Accept")
     return response
+
+
+def _table_response(service: SparqlService, protocol_request: ProtocolRequest) -> Response:
+    """Run the query and show its result on the page, below the editor (`format=html`)."""
+    types = ResultTypes(SOLUTION_FORMATS[0].media_type, GRAPH_FORMATS[0].media_type)
+    try:
+        result = service.run_query(protocol_request.query, types, protocol_request.default_graphs,
+                                   protocol_request.named_graphs)
+    except SparqlError as error:
+        log.info("%s %s rejected with %d: %s", request.method, request.path, error.status, error.message)
+        return _page_response(service, protocol_request.query, error.status, error=error.message)
+    return _page_response(service, protocol_request.query, table=result_table(result), truncated=result.truncated)
 
 
 def _result_response(result: QueryResult, limit: int) -> Response:

@@ -22,7 +22,7 @@ import pyoxigraph as ox
 from .errors import EngineUnavailable, QueryTimeout, SparqlError
 from .negotiation import ResultTypes
 from .results import QueryResult, serialize_result
-from .scanner import syntax_failure
+from .scanner import scan_query, syntax_failure
 
 log = logging.getLogger("umud.sparql")
 
@@ -96,7 +96,8 @@ class _OpenSnapshot:
 def _run_job(job: Job, snapshot: _OpenSnapshot) -> QueryResult | Failure:
     try:
         store = snapshot.open(job.snapshot)
-        result = store.query(job.query, **dataset_arguments(job.default_graphs, job.named_graphs))
+        declares_dataset = scan_query(job.query).declares_dataset
+        result = store.query(job.query, **dataset_arguments(job.default_graphs, job.named_graphs, declares_dataset))
         return serialize_result(result, job.types, job.limit, job.form)
     except SparqlError as error:
         return Failure(error.status, error.message)
@@ -109,12 +110,17 @@ def _run_job(job: Job, snapshot: _OpenSnapshot) -> QueryResult | Failure:
         return Failure(503, f"The query failed in the SPARQL engine: {error}", repr(error))
 
 
-def dataset_arguments(default_graphs: Iterable[str], named_graphs: Iterable[str]) -> dict:
-    """Return pyoxigraph query options for the protocol's default-graph-uri and named-graph-uri."""
+def dataset_arguments(default_graphs: Iterable[str], named_graphs: Iterable[str],
+                      declares_dataset: bool = False) -> dict:
+    """Return pyoxigraph query options for the protocol's default-graph-uri and named-graph-uri.
+
+    Without either, the default graph is the union of all graphs, unless the query names its own
+    dataset with FROM or FROM NAMED: pyoxigraph would let the union option override that clause.
+    """
     arguments = {}
     if default_graphs:
         arguments["default_graph"] = [ox.NamedNode(iri) for iri in default_graphs]
-    else:
+    elif not declares_dataset:
         arguments["use_default_graph_as_union"] = True
     if named_graphs:
         arguments["named_graphs"] = [ox.NamedNode(iri) for iri in named_graphs]
