@@ -182,7 +182,7 @@ def _canonical_value(field_name: str, value: Any, info: ValidationInfo) -> str:
     if concept is None or field_name == "muscle" and "Muscle" not in concept.kinds:
         raise ValueError(
             f"'{value}' is not in the UMUD {field.label.lower()} list; "
-            f"use one of its values, for example {vocabulary.scheme_examples(field.scheme)}")
+            f"{vocabulary.scheme_examples(field.scheme, value)}")
     canonical = concept.notation if field.canonical == "notation" and concept.notation else concept.label
     if field_name == "file_format" and value != canonical:
         _warn(info, field_name, f"'{value}' was normalised to '{canonical}'")

@@ -66,9 +66,8 @@ def parse_query(parameters: Iterable[tuple[str, str]], catalog: Catalog) -> Quer
 
 def _check_value(field: Field, value: str, catalog: Catalog) -> str:
     if field.kind == "concept" and catalog.vocabulary.concept(field.scheme, value) is None:
-        examples = catalog.vocabulary.scheme_examples(field.scheme)
-        raise FilterError(f"{field.name}: '{value}' is not in the UMUD {field.label.lower()} list "
-                          f"(for example {examples})")
+        suggestion = catalog.vocabulary.scheme_examples(field.scheme, value)
+        raise FilterError(f"{field.name}: '{value}' is not in the UMUD {field.label.lower()} list; {suggestion}")
     if field.kind == "boolean" and value.casefold() not in {"true", "false", "yes", "no", "1", "0"}:
         raise FilterError(f"{field.name}: give true or false, not '{value}'")
     if field.kind in {"integer", "decimal", "year"}:

@@ -6,6 +6,7 @@ resolves one to its concept by preferred label, alternative label, notation or I
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -136,10 +137,13 @@ class Vocabulary:
                     changed = True
         return found
 
-    def scheme_examples(self, scheme: str, count: int = 3) -> str:
-        """Return a few labels of a scheme, for error messages."""
+    def scheme_examples(self, scheme: str, value: str = "", count: int = 3) -> str:
+        """Return labels of a scheme for error messages: those closest to `value`, else the first few."""
         labels = self.labels(scheme, groups=False)
-        return ", ".join(labels[:count])
+        close = difflib.get_close_matches(value, labels, n=count, cutoff=0.6) if value else []
+        if close:
+            return "did you mean " + " or ".join(f"'{label}'" for label in close) + "?"
+        return "for example " + ", ".join(labels[:count]) + f"; the catalog's /ontology page lists them all"
 
 
 def _fold(value: str) -> str:
