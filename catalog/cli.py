@@ -62,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=EXPORT_FORMATS, default="turtle")
     export.add_argument("--output", "-o", type=Path, help="file to write (default: standard output)")
     export.set_defaults(command=_export)
+
+    from harvesters.cli import add_commands
+
+    add_commands(commands, _store_options, _open)
     return parser
 
 

@@ -100,9 +100,10 @@ def find_datasets(query: Query, catalog: Catalog) -> list[str]:
                  for number, (name, (low, high)) in enumerate(sorted(query.ranges.items()))]
     if query.text:
         patterns.append(_text_pattern(query.text))
+    # Only the curated graph of each dataset (named by the dataset IRI) counts, not harvested statements.
     sparql = sparql_prologue() + (
-        "SELECT DISTINCT ?name WHERE {\n  ?dataset a dcat:Dataset ; dcterms:identifier ?name .\n"
-        + "\n".join(patterns) + "\n} ORDER BY LCASE(STR(?name))")
+        "SELECT DISTINCT ?name WHERE { GRAPH ?dataset {\n  ?dataset a dcat:Dataset ; dcterms:identifier ?name .\n"
+        + "\n".join(patterns) + "\n} } ORDER BY LCASE(STR(?name))")
     return [str(row["name"]) for row in catalog.store.select(sparql)]
 
 

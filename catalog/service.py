@@ -48,7 +48,7 @@ class Catalog:
         """Check the store belongs to this base URL, then write the vocabularies and catalog."""
         self._check_base_url()
         self.replace_graph(URIRef(ONTOLOGY_GRAPH), self.vocabulary.graph)
-        self.store.update(_insert_data(self.iri, self._catalog_description()))
+        self.store.update(insert_data(self.iri, self._catalog_description()))
 
     def _check_base_url(self) -> None:
         rows = self.store.select(sparql_prologue() + "SELECT ?catalog WHERE { ?catalog a dcat:Catalog }")
@@ -69,7 +69,7 @@ class Catalog:
         return graph
 
     def replace_graph(self, name: URIRef, graph: Graph) -> None:
-        self.store.update(f"DROP SILENT GRAPH <{name}> ;\n" + _insert_data(name, graph))
+        self.store.update(f"DROP SILENT GRAPH <{name}> ;\n" + insert_data(name, graph))
 
     # Writing
 
@@ -86,18 +86,22 @@ class Catalog:
             links.add((self.iri, DCAT.dataset, dataset))
             links.add((self.iri, DCAT.record, URIRef(f"{dataset}/record")))
             operations.append(f"DROP SILENT GRAPH <{dataset}>")
-            operations.append(_insert_data(dataset, graph))
-        operations.append(_insert_data(self.iri, links))
+            operations.append(insert_data(dataset, graph))
+        operations.append(insert_data(self.iri, links))
         self.store.update(" ;\n".join(operations))
 
     # Reading
 
+    # The queries below read each dataset's curated graph (named by the dataset IRI) only, so
+    # statements that harvests keep in other graphs never change what the catalog counts or lists.
+
     def is_empty(self) -> bool:
-        return not self.store.ask(sparql_prologue() + "ASK { ?dataset a dcat:Dataset }")
+        return not self.store.ask(sparql_prologue() + "ASK { GRAPH ?dataset { ?dataset a dcat:Dataset } }")
 
     def names(self) -> list[str]:
         rows = self.store.select(sparql_prologue() + """
-            SELECT ?name WHERE { ?dataset a dcat:Dataset ; dcterms:identifier ?name } ORDER BY ?name""")
+            SELECT ?name WHERE { GRAPH ?dataset { ?dataset a dcat:Dataset ; dcterms:identifier ?name } }
+            ORDER BY ?name""")
         return [str(row["name"]) for row in rows]
 
     def dataset_graph(self, name: str) -> Graph | None:
@@ -121,15 +125,15 @@ class Catalog:
         if not NAME_PATTERN.match(name):
             return None
         dataset = dataset_iri(self.base_url, name)
-        rows = self.store.select(
-            sparql_prologue() + f"SELECT ?modified WHERE {{ <{dataset}/record> dcterms:modified ?modified }}")
+        rows = self.store.select(sparql_prologue() + f"""
+            SELECT ?modified WHERE {{ GRAPH <{dataset}> {{ <{dataset}/record> dcterms:modified ?modified }} }}""")
         return rows[0]["modified"].toPython() if rows else None
 
     def totals(self) -> Totals:
         rows = self.store.select(sparql_prologue() + """
             SELECT (COUNT(?dataset) AS ?datasets) (SUM(?images) AS ?imageSum)
                    (SUM(?videos) AS ?videoSum) (SUM(?participants) AS ?participantSum)
-            WHERE {
+            WHERE { GRAPH ?dataset {
               ?dataset a dcat:Dataset .
               OPTIONAL { ?dataset umud:imageCount ?imageCount }
               OPTIONAL { ?dataset umud:videoCount ?videoCount }
@@ -137,7 +141,7 @@ class Catalog:
               BIND(COALESCE(?imageCount, 0) AS ?images)
               BIND(COALESCE(?videoCount, 0) AS ?videos)
               BIND(COALESCE(?sampleSize, 0) AS ?participants)
-            }""")
+            } }""")
         row = rows[0]
 
         def number(key: str) -> int:
@@ -147,14 +151,15 @@ class Catalog:
 
     def newest(self, count: int = 5) -> list[str]:
         rows = self.store.select(sparql_prologue() + f"""
-            SELECT ?name WHERE {{
+            SELECT ?name WHERE {{ GRAPH ?dataset {{
               ?dataset a dcat:Dataset ; dcterms:identifier ?name ; dcterms:issued ?issued .
               OPTIONAL {{ ?record foaf:primaryTopic ?dataset ; dcterms:modified ?modified }}
-            }} ORDER BY DESC(STR(?issued)) DESC(?modified) ?name LIMIT {int(count)}""")
+            }} }} ORDER BY DESC(STR(?issued)) DESC(?modified) ?name LIMIT {int(count)}""")
         return [str(row["name"]) for row in rows]
 
 
-def _insert_data(graph_name: URIRef, graph: Graph) -> str:
+def insert_data(graph_name: URIRef, graph: Graph) -> str:
+    """Return a SPARQL INSERT DATA operation that adds a graph's triples to a named graph."""
     triples = graph.serialize(format="nt")
     return f"INSERT DATA {{ GRAPH <{graph_name}> {{\n{triples}}} }}"
 
