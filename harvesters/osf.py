@@ -352,7 +352,7 @@ class OsfSource:
             log.warning("OSF %s of node %s not readable, left out: %s", relationship, node.get("id"), error.reason)
             return []
 
-    def _optional(self, url: str, what: str) -> dict | None:
+    def _optional(self, url: str, resource_name: str) -> dict | None:
         """Fetch a linked document, or log and return None when it is missing or hidden."""
         if not self._allowed(url):
             return None
@@ -361,7 +361,7 @@ class OsfSource:
         except HttpStatusError as error:
             if error.status not in MISSING_STATUSES:
                 raise
-            log.warning("OSF %s at %s not readable, left out: %s", what, url, error.reason)
+            log.warning("OSF %s at %s not readable, left out: %s", resource_name, url, error.reason)
             return None
 
     def _files(self, root_url: str) -> list[dict]:
