@@ -175,12 +175,28 @@ def suggest_concepts(record: HarvestedRecord, vocabulary: Vocabulary) -> dict[st
     """Return concepts named in the title, description or keywords, by scheme (muscle, device, …)."""
     text = " ".join([record.title, re.sub(r"<[^>]+>", " ", record.description or ""), *record.keywords]).casefold()
     found: dict[str, list[str]] = {}
-    for scheme in SUGGESTED:
-        for concept in vocabulary.concepts(scheme):
-            names = [concept.label, *concept.alt_labels]
-            if any(re.search(rf"(?<![\w-]){re.escape(name.casefold())}(?![\w-])", text) for name in names if len(name) > 3):
-                found.setdefault(scheme, []).append(concept.iri)
+    for scheme, (pattern, concept_of_name) in _name_patterns(vocabulary).items():
+        iris = {concept_of_name[match.group(0)] for match in pattern.finditer(text)}
+        if iris:
+            found[scheme] = sorted(iris)
     return found
+
+
+_PATTERNS: dict[int, dict] = {}
+
+
+def _name_patterns(vocabulary: Vocabulary) -> dict[str, tuple[re.Pattern, dict[str, str]]]:
+    """Return, per scheme, one regular expression for all concept names (longer than 3 characters)."""
+    if id(vocabulary) not in _PATTERNS:
+        patterns = {}
+        for scheme in SUGGESTED:
+            concept_of_name = {name.casefold(): concept.iri for concept in vocabulary.concepts(scheme)
+                               for name in (concept.label, *concept.alt_labels) if len(name) > 3}
+            names = sorted(concept_of_name, key=len, reverse=True)
+            alternatives = "|".join(re.escape(name) for name in names)
+            patterns[scheme] = (re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])"), concept_of_name)
+        _PATTERNS[id(vocabulary)] = patterns
+    return _PATTERNS[id(vocabulary)]
 
 
 def _add_suggestions(graph: Graph, dataset: URIRef, record: HarvestedRecord, vocabulary: Vocabulary) -> None:
