@@ -94,7 +94,8 @@ def _records(arguments: argparse.Namespace, sources: dict, catalog) -> Iterator[
     elif kind == "oai":
         for item in sources["oai"].list_records(arguments.prefix, set=arguments.oai_set,
                                                 from_=arguments.from_, until=arguments.until):
-            if isinstance(item, HarvestedRecord):
+            # A deleted record has nothing to harvest; curators withdraw datasets themselves.
+            if isinstance(item, (HarvestedRecord, HarvestError)):
                 yield item
     elif kind == "refresh":
         for dataset, value in catalogued_sources(catalog):
