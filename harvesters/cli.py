@@ -155,8 +155,14 @@ def _harvest(arguments: argparse.Namespace, open_catalog) -> int:
     items = _records(arguments, sources, catalog)
     if arguments.max:
         items = islice(items, arguments.max)
-    summary = CatalogHarvest(catalog).run(items, progress=not arguments.no_progress and sys.stderr.isatty())
-    catalog.store.close()
+    try:
+        summary = CatalogHarvest(catalog).run(items, progress=not arguments.no_progress and sys.stderr.isatty())
+    except ValueError as error:
+        # Raised before any request for an invalid option value, e.g. a malformed --from date.
+        print(f"umud: {error}", file=sys.stderr)
+        return 2
+    finally:
+        catalog.store.close()
     print(summary.line(arguments.harvest_source))
     for url, reason in summary.failed:
         print(f"  failed: {url}: {reason}")

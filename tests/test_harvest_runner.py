@@ -265,3 +265,19 @@ def test_killed_run_leaves_store_consistent(httpserver, tmp_path):
     whole = tmp_path / "whole"
     assert umud("harvest", "oai", "--store", whole, *api_options(httpserver)).returncode == 0
     _assert_same_store(whole, store)
+
+
+def test_invalid_from_date_rejected(httpserver, tmp_path):
+    finished = umud("harvest", "oai", "--store", tmp_path / "store", "--from", "2026-13-45", *api_options(httpserver))
+    assert finished.returncode == 2
+    assert "invalid from date '2026-13-45'" in finished.stderr
+    assert len(httpserver.log) == 0
+
+
+def test_unknown_doi_reported(httpserver, tmp_path):
+    finished = umud("harvest", "doi", "10.1234/nothing.here", "not-a-doi", "--store", tmp_path / "store",
+                    *api_options(httpserver))
+    assert finished.returncode == 1
+    assert "0 new, 0 updated, 0 unchanged, 0 new candidates, 2 failed" in finished.stdout
+    assert "/dois/10.1234/nothing.here" in finished.stdout
+    assert "failed: not-a-doi:" in finished.stdout
