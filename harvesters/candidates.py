@@ -1,14 +1,14 @@
 """Harvest candidates: records found by a search that are not in the catalog yet.
 
-A candidate is never a public dataset. `umud candidates accept` turns one into a curated record,
-with the domain values a curator gives (`--set muscle=Soleus`) added to what the source said;
-the record passes the same model and shapes as any other. `reject` keeps the candidate with its
+A candidate is never a public dataset. `umud candidates accept` turns one into a curated record
+from the harvested metadata plus the domain values a curator gives (`--set muscle=Soleus`).
+The record passes the same model and shapes as any other. `reject` keeps the candidate with its
 reason, so that later searches do not propose it again.
 """
 
 from __future__ import annotations
 
-import argparse
+import html
 import re
 import sys
 
@@ -16,7 +16,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import FOAF
 
-from catalog.namespaces import ADMS, BIBO, DCAT, DCTERMS, UMUD, sparql_prologue
+from catalog.namespaces import ADMS, BIBO, DCAT, DCTERMS, sparql_prologue
 
 from .mapping import SUGGESTED
 
@@ -71,13 +71,26 @@ def _list(arguments, open_catalog) -> int:
 
 
 def record_data(catalog, candidate: URIRef) -> dict:
-    """Return what the harvested statements say about a candidate, as a record in our JSON format."""
+    """Return the harvested metadata of a candidate as a record in our JSON format."""
     graph = catalog.store.construct(f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{
         GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{candidate}/harvest/")) }}""")
+    data = _descriptive_fields(graph, candidate, catalog)
+
+    author_list = graph.value(candidate, BIBO.authorList)
+    agents = list(Collection(graph, author_list)) if author_list is not None else []
+    data["authors"] = [_author(graph, agent) for agent in agents]
+    data["keywords"] = sorted(str(keyword) for keyword in graph.objects(candidate, DCAT.keyword))
+
+    data.update(_suggested_fields(graph, candidate, catalog))
+    return data
+
+
+def _descriptive_fields(graph: Graph, candidate: URIRef, catalog) -> dict:
     data: dict = {"title": str(graph.value(candidate, DCTERMS.title) or "")}
     description = graph.value(candidate, DCTERMS.description)
     if description is not None:
-        data["description"] = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", str(description))).strip()
+        text = html.unescape(re.sub(r"<[^>]+>", " ", str(description)))
+        data["description"] = re.sub(r"\s+", " ", text).strip()
     identifier = graph.value(candidate, ADMS.identifier)
     if identifier is not None:
         data["doi"] = str(identifier).removeprefix("https://doi.org/")
@@ -93,20 +106,21 @@ def record_data(catalog, candidate: URIRef) -> dict:
     concept = catalog.vocabulary.concepts_by_iri.get(str(licence)) if licence is not None else None
     if concept is not None:
         data["license"] = concept.notation
-    author_list = graph.value(candidate, BIBO.authorList)
-    agents = list(Collection(graph, author_list)) if author_list is not None else []
-    data["authors"] = [_author(graph, agent) for agent in agents]
-    data["keywords"] = sorted(str(keyword) for keyword in graph.objects(candidate, DCAT.keyword))
+    return data
+
+
+def _suggested_fields(graph: Graph, candidate: URIRef, catalog) -> dict:
+    """Return the suggested domain values as record fields; a data type only when one was found."""
+    data: dict = {}
     for predicate, scheme in SCHEME_OF_SUGGESTION.items():
         concepts = [catalog.vocabulary.concepts_by_iri.get(str(iri)) for iri in graph.objects(candidate, predicate)]
         # A record names single muscles; a group that the text mentioned stays a suggestion only.
         labels = sorted(concept.label for concept in concepts
                         if concept is not None and (scheme != "muscle" or "Muscle" in concept.kinds))
         field = FIELD_OF_SCHEME[scheme]
-        if labels and field == "data_type":
-            if len(labels) == 1:
-                data[field] = labels[0]
-        elif labels:
+        if field == "data_type" and len(labels) == 1:
+            data[field] = labels[0]
+        elif field != "data_type" and labels:
             data[field] = labels
     return data
 

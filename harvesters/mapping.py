@@ -40,7 +40,7 @@ def harvest_graph_iri(dataset: URIRef, source: str) -> URIRef:
 
 
 def content_hash(record: HarvestedRecord) -> str:
-    """Return a fingerprint of what the source says, to tell an unchanged record on re-harvest."""
+    """Return a SHA-256 fingerprint of the harvested content, to detect an unchanged record on re-harvest."""
     content = asdict(record)
     return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 

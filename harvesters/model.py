@@ -1,4 +1,4 @@
-"""What a harvester returns: the metadata a hosting repository holds about one record.
+"""The result of a harvest: the metadata of one record in a hosting repository.
 
 Every source (Zenodo REST and OAI-PMH, OSF, DataCite) is parsed into `HarvestedRecord`, so the
 mapping to RDF and the store code do not depend on any source's format.

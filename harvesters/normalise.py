@@ -43,7 +43,7 @@ def orcid_from(value: str | None) -> str | None:
 
 
 def spdx_iri(value: str | None) -> str | None:
-    """Return the SPDX licence IRI for a licence id, name or URL that the vocabulary knows."""
+    """Return the SPDX licence IRI for a licence id, name or URL in the licence vocabulary."""
     if not value:
         return None
     vocabulary = default_vocabulary()

@@ -30,7 +30,7 @@ log = logging.getLogger("umud.harvest")
 
 @dataclass
 class HarvestSummary:
-    """What one run did: counts by outcome, and each failure with its URL and reason."""
+    """The outcome of one run: counts by outcome, and each failure with its URL and reason."""
 
     new: int = 0
     updated: int = 0
@@ -49,7 +49,7 @@ class CatalogHarvest:
     def __init__(self, catalog: Catalog):
         self.catalog = catalog
         self._keys = self._catalogued_keys()
-        # Source ids whose dataset the caller named (a refresh), whatever the record itself says.
+        # Source ids whose dataset the caller named (a refresh), which wins over matching by identifiers.
         self._forced: dict[str, URIRef] = {}
 
     def _catalogued_keys(self) -> dict[tuple[str, str], URIRef]:
@@ -91,6 +91,8 @@ class CatalogHarvest:
         if not report.conforms:
             raise ValueError("; ".join(str(result) for result in report.violations))
         if is_candidate:
+            # NOTE: candidate graphs are part of the union graph that /sparql queries by default.
+            # Pending candidates are therefore visible there, although pages and counts leave them out.
             graph.add((dataset, RDF.type, UMUD.Candidate))
         else:
             self._add_disagreements(graph, name, dataset, record)
