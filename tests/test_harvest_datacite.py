@@ -226,14 +226,14 @@ def test_affiliation_objects_with_ror():
 def test_unknown_licence_keeps_label():
     data = load(ZENODO_1196821)
     data["data"]["attributes"]["rightsList"] = [
-        {"rights": "Creative Commons Attribution Non Commercial No Derivatives 4.0 International",
-         "rightsIdentifier": "cc-by-nc-nd-4.0", "rightsUri": "https://creativecommons.org/licenses/by-nc-nd/4.0/"},
+        {"rights": "Creative Commons Attribution Non Commercial Share Alike 3.0 Unported",
+         "rightsIdentifier": "cc-by-nc-sa-3.0", "rightsUri": "https://creativecommons.org/licenses/by-nc-sa/3.0/"},
         {"rights": "Embargoed Access", "rightsUri": "info:eu-repo/semantics/embargoedAccess"},
     ]
     record = parse_datacite_doi(data, "x")
 
     assert record.license is None
-    assert record.license_label == "cc-by-nc-nd-4.0"
+    assert record.license_label == "cc-by-nc-sa-3.0"
     assert record.access_rights == "embargoed"
 
 

@@ -228,9 +228,9 @@ def test_contributor_orcid_and_affiliation():
     ("GNU General Public License (GPL) 3.0", None, SPDX + "GPL-3.0-only", None),
     ("Academic Free License (AFL) 3.0", None, SPDX + "AFL-3.0", None),
     ("Some Renamed Licence", "https://creativecommons.org/publicdomain/zero/1.0/legalcode", SPDX + "CC0-1.0", None),
-    # SPDX has CC-BY-NC-ND-4.0, but the catalog's licence vocabulary does not, so the name is kept.
-    ("CC-By Attribution-NonCommercial-NoDerivatives 4.0 International", None, None,
-     "CC-By Attribution-NonCommercial-NoDerivatives 4.0 International"),
+    ("CC-By Attribution-NonCommercial-NoDerivatives 4.0 International", None, SPDX + "CC-BY-NC-ND-4.0", None),
+    # A licence that is not on the catalog's licence list keeps its name.
+    ("Some Institutional Licence", None, None, "Some Institutional Licence"),
     ("No license", None, None, "No license"),
 ])
 def test_osf_license_names(name, url, expected_iri, expected_label):

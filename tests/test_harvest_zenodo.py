@@ -111,9 +111,8 @@ def test_legacy_publication_5244404():
     assert record.creators[-1].affiliations == (
         Affiliation("Institute of Evolutionary Biology, University of Edinburgh, Edinburgh, EH9 FL, UK"),)
     assert all(person.orcid is None for person in record.creators)
-    # CC-BY-NC-ND-4.0 is an SPDX licence but not on the UMUD licence list, so only the label is kept.
-    assert record.license is None
-    assert record.license_label == "CC-BY-NC-ND-4.0"
+    assert record.license == "https://spdx.org/licenses/CC-BY-NC-ND-4.0"
+    assert record.license_label is None
     assert record.keywords == ["sars-cov-2", "covid-19", "origins", "zoonosis"]
     assert record.issued == "2021-08-18"
     assert record.modified == "2022-07-01"
@@ -264,8 +263,8 @@ def test_current_publication_5244404():
     assert record.concept_doi == "10.5281/zenodo.5075887"
     assert record.resource_type == "journalarticle"
     assert len(record.creators) == 21
-    assert record.license is None
-    assert record.license_label == "cc-by-nc-nd-4.0"
+    assert record.license == "https://spdx.org/licenses/CC-BY-NC-ND-4.0"
+    assert record.license_label is None
     assert record.modified == "2024-07-18"
     assert record.related == [RelatedIdentifier("https://doi.org/10.5281/zenodo.5075887", "IsVersionOf")]
     assert len(record.files) == 3
