@@ -26,7 +26,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"umud: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        print("umud: interrupted; every record written so far is complete", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of standard output (e.g. `| head`) has gone; there is nobody left to tell.
+        sys.stderr.close()
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:

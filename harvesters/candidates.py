@@ -153,10 +153,10 @@ def _accept(arguments, open_catalog) -> int:
     catalog = open_catalog(arguments, seed_if_empty=False)
     try:
         candidate = candidate_iri(catalog.base_url, arguments.candidate)
+        _require_status(catalog, candidate, "pending")
         data = apply_values(record_data(catalog, candidate), arguments.values)
-        data.setdefault("name", arguments.name or _name_from(data))
-        if arguments.name:
-            data["name"] = arguments.name
+        data["name"] = arguments.name or data.get("name") or _name_from(data)
+        _require_new(catalog, data)
         record, warnings = parse_record(data, f"candidate {arguments.candidate}", catalog.vocabulary)
         graph, violations, shape_warnings = check_record(record, catalog)
         if violations:
@@ -165,19 +165,52 @@ def _accept(arguments, open_catalog) -> int:
         _set_status(catalog, candidate, "accepted", f"published as {record.name}")
     except (ValueError, RecordError) as error:
         print(f"umud: {error}", file=sys.stderr)
-        catalog.store.close()
+        if isinstance(error, RecordError):
+            print("Give missing or corrected values with --set FIELD=VALUE, e.g. --set muscle=Soleus.", file=sys.stderr)
         return 1
-    catalog.store.close()
+    finally:
+        catalog.store.close()
     print(f"{arguments.candidate}: accepted as {record.name}")
     for warning in warnings + shape_warnings:
         print(f"  warning: {warning}")
     return 0
 
 
+def _require_status(catalog, candidate: URIRef, expected: str) -> None:
+    rows = catalog.store.select(sparql_prologue() + f"""
+        SELECT ?status ?reason WHERE {{ GRAPH <{candidate}> {{ <{candidate}> umud:candidateStatus ?status .
+                                                          OPTIONAL {{ <{candidate}> umud:statusReason ?reason }} }} }}""")
+    if not rows:
+        raise ValueError(f"there is no candidate {candidate.rsplit('/', 1)[-1]}; `umud candidates list` shows them")
+    status = str(rows[0]["status"])
+    if status != expected:
+        reason = f" ({rows[0]['reason']})" if "reason" in rows[0] else ""
+        raise ValueError(f"candidate {candidate.rsplit('/', 1)[-1]} is {status} already{reason}")
+
+
+def _require_new(catalog, data: dict) -> None:
+    """Refuse a name or DOI that a catalogued dataset has already: accepting never overwrites one."""
+    if catalog.dataset_graph(data["name"]) is not None:
+        raise ValueError(f"a dataset named {data['name']} is in the catalog already; choose another --name")
+    doi = data.get("doi")
+    if doi:
+        rows = catalog.store.select(sparql_prologue() + f"""
+            SELECT ?name WHERE {{ GRAPH ?dataset {{ ?dataset a dcat:Dataset ; dcterms:identifier ?name ;
+                                                     adms:identifier/skos:notation ?doi }}
+                                 FILTER(LCASE(STR(?doi)) = {Literal(doi.lower()).n3()}) }}""")
+        if rows:
+            raise ValueError(f"the catalogued dataset {rows[0]['name']} has the DOI {doi} already; "
+                             f"`umud harvest refresh` links harvested metadata to it")
+
+
 def _reject(arguments, open_catalog) -> int:
     catalog = open_catalog(arguments, seed_if_empty=False)
     try:
-        _set_status(catalog, candidate_iri(catalog.base_url, arguments.candidate), "rejected", arguments.reason)
+        if not arguments.reason.strip():
+            raise ValueError("give the reason for rejecting with --reason")
+        candidate = candidate_iri(catalog.base_url, arguments.candidate)
+        _require_status(catalog, candidate, "pending")
+        _set_status(catalog, candidate, "rejected", arguments.reason.strip())
     except ValueError as error:
         print(f"umud: {error}", file=sys.stderr)
         return 1
@@ -188,8 +221,6 @@ def _reject(arguments, open_catalog) -> int:
 
 
 def _set_status(catalog, candidate: URIRef, status: str, reason: str) -> None:
-    if not catalog.store.ask(f"ASK {{ GRAPH <{candidate}> {{ ?s ?p ?o }} }}"):
-        raise ValueError(f"there is no candidate {candidate}")
     reason_literal = Literal(reason).n3()
     catalog.store.update(sparql_prologue() + f"""
         DELETE WHERE {{ GRAPH <{candidate}> {{ <{candidate}> umud:candidateStatus ?old }} }} ;
@@ -199,6 +230,7 @@ def _set_status(catalog, candidate: URIRef, status: str, reason: str) -> None:
 
 
 def _name_from(data: dict) -> str:
-    words = re.findall(r"[A-Za-z0-9]+", data.get("title", ""))[:3]
+    title = html.unescape(re.sub(r"<[^>]+>", " ", data.get("title", "")))
+    words = re.findall(r"[A-Za-z0-9]+", title)[:3]
     stem = "".join(word[:1].upper() + word[1:] for word in words) or "Dataset"
     return f"{stem[:60]}_{data.get('year', '')}".rstrip("_")

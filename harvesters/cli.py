@@ -45,7 +45,9 @@ def add_commands(commands, store_options: Callable[[argparse.ArgumentParser], No
     for kind, parser in (("doi", doi), ("zenodo", zenodo), ("osf", osf), ("oai", oai), ("refresh", refresh)):
         store_options(parser)
         _source_options(parser)
-        parser.add_argument("--max", type=int, help="stop after this many records")
+        parser.add_argument("--max", type=_positive, help="stop after this many records")
+        parser.add_argument("--requests-per-minute", type=float, default=REQUESTS_PER_MINUTE,
+                            help="most requests a minute to one API host (default: %(default)s)")
         parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
         parser.set_defaults(harvest_source=kind, command=lambda arguments: _harvest(arguments, open_catalog))
     store_options(report)
@@ -54,6 +56,13 @@ def add_commands(commands, store_options: Callable[[argparse.ArgumentParser], No
     from .candidates import add_candidate_commands
 
     add_candidate_commands(commands, store_options, open_catalog)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
 
 
 def _source_options(parser: argparse.ArgumentParser) -> None:
@@ -71,8 +80,10 @@ def build_sources(arguments: argparse.Namespace) -> dict:
     from .zenodo import ZenodoSource
 
     urls = {source: getattr(arguments, f"{source}_url").rstrip("/") for source in DEFAULT_URLS}
-    client = HarvestClient(urls.values(), requests_per_minute={
-        urlsplit(url).netloc: REQUESTS_PER_MINUTE for url in urls.values()})
+    rate = getattr(arguments, "requests_per_minute", REQUESTS_PER_MINUTE)
+    if rate <= 0:
+        raise ValueError(f"--requests-per-minute must be positive, not {rate}")
+    client = HarvestClient(urls.values(), requests_per_minute={urlsplit(url).hostname: rate for url in urls.values()})
     return {"zenodo": ZenodoSource(client, urls["zenodo"]), "osf": OsfSource(client, urls["osf"]),
             "datacite": DataCiteSource(client, urls["datacite"]), "oai": OaiSource(client, urls["oai"])}
 
@@ -100,7 +111,10 @@ def _records(arguments: argparse.Namespace, sources: dict, catalog) -> Iterator[
     elif kind == "refresh":
         for dataset, value in catalogued_sources(catalog):
             for item in _each([value], lambda identifier: _by_identifier(identifier, sources)):
-                yield item if isinstance(item, HarvestError) else (dataset, item)
+                if isinstance(item, HarvestError):
+                    yield HarvestError(item.url, f"{item.reason} (refreshing {str(dataset).rsplit('/', 1)[-1]})")
+                else:
+                    yield dataset, item
 
 
 def _each(values: Iterable, fetch) -> Iterator[HarvestedRecord | HarvestError]:
@@ -150,8 +164,20 @@ def _harvest(arguments: argparse.Namespace, open_catalog) -> int:
 
     from .runner import CatalogHarvest
 
+    nothing = {"zenodo": not (arguments.harvest_source != "zenodo" or arguments.records or arguments.search
+                              or arguments.community),
+               "osf": not (arguments.harvest_source != "osf" or arguments.nodes or arguments.search)}
+    if nothing.get(arguments.harvest_source):
+        print(f"umud: give what to harvest: ids, --search{' or --community' if arguments.harvest_source == 'zenodo' else ''}",
+              file=sys.stderr)
+        return 2
+    try:
+        sources = build_sources(arguments)
+    except ValueError as error:
+        print(f"umud: {error}; check the --zenodo-url, --osf-url, --datacite-url and --oai-url options "
+              f"and the UMUD_*_URL environment variables", file=sys.stderr)
+        return 2
     catalog = open_catalog(arguments, seed_if_empty=arguments.harvest_source == "refresh")
-    sources = build_sources(arguments)
     items = _records(arguments, sources, catalog)
     if arguments.max:
         items = islice(items, arguments.max)
@@ -170,23 +196,18 @@ def _harvest(arguments: argparse.Namespace, open_catalog) -> int:
 
 
 def _report(arguments: argparse.Namespace, open_catalog) -> int:
-    from catalog.namespaces import sparql_prologue
+    from .runner import current_disagreements
 
     catalog = open_catalog(arguments, seed_if_empty=False)
-    rows = catalog.store.select(sparql_prologue() + """
-        PREFIX prov: <http://www.w3.org/ns/prov#>
-        SELECT ?graph ?source ?when ?field ?curated ?harvested WHERE {
-          GRAPH ?graph { ?graph umud:harvestSource ?source ; prov:generatedAtTime ?when ;
-                           umud:disagreement [ umud:field ?field ; umud:curatedValue ?curated ;
-                                               umud:harvestedValue ?harvested ] } }
-        ORDER BY ?graph ?field""")
-    catalog.store.close()
-    if not rows:
+    try:
+        disagreements = current_disagreements(catalog)
+    finally:
+        catalog.store.close()
+    if not disagreements:
         print("Harvested metadata agrees with every curated fact.")
         return 0
-    for row in rows:
-        dataset = str(row["graph"]).split("/harvest/")[0]
-        print(f"{dataset}: {row['field']}: curated {row['curated']}, {row['source']} says {row['harvested']} "
-              f"(harvested {row['when']})")
-    print(f"{len(rows)} disagreements for curators to resolve")
+    for item in disagreements:
+        print(f"{item['dataset']}: {item['field']}: curated {item['curated']}, {item['source']} says "
+              f"{item['harvested']} (harvested {item['when']})")
+    print(f"{len(disagreements)} disagreements for curators to resolve")
     return 0

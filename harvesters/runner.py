@@ -26,6 +26,8 @@ from .mapping import content_hash, harvest_graph_iri, harvested_graph
 from .model import HarvestError, HarvestedRecord
 
 log = logging.getLogger("umud.harvest")
+# DataCite general resource types that may hold ultrasound data; None is a source that gives no type.
+CANDIDATE_TYPES = {"dataset", "image", "audiovisual", "collection", None}
 
 
 @dataclass
@@ -36,11 +38,13 @@ class HarvestSummary:
     updated: int = 0
     unchanged: int = 0
     candidates: int = 0
+    # Records that match no dataset and are not data (articles, software): no candidate is made.
+    skipped: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
 
     def line(self, source: str) -> str:
         return (f"harvested from {source}: {self.new} new, {self.updated} updated, {self.unchanged} unchanged, "
-                f"{self.candidates} new candidates, {len(self.failed)} failed")
+                f"{self.candidates} new candidates, {self.skipped} skipped (not data), {len(self.failed)} failed")
 
 
 class CatalogHarvest:
@@ -76,16 +80,19 @@ class CatalogHarvest:
         for key in sorted(keys):
             if key in self._keys:
                 return self._keys[key], False
-        slug = re.sub(r"[^a-z0-9]+", "-", record.source_id.lower()).strip("-")
+        slug = re.sub(r"[^a-z0-9]+", "-", record.source_id.lower()).strip("-").removeprefix(f"{record.source}-")
         return URIRef(f"{self.catalog.base_url}/candidates/{record.source}-{slug}"), True
 
     def store(self, record: HarvestedRecord, harvested_at: datetime | None = None) -> str:
         """Write one record and return "new", "updated" or "unchanged"."""
         dataset, is_candidate = self.target(record)
         name = harvest_graph_iri(dataset, record.source)
-        if self._stored_hash(name) == content_hash(record):
+        stored_hash = self._stored_hash(name)
+        if not is_candidate:
+            self._record_disagreements(dataset, name, record)
+        if stored_hash == content_hash(record):
             return "unchanged"
-        existed = self._stored_hash(name) is not None
+
         graph = harvested_graph(record, dataset, harvested_at or datetime.now(timezone.utc), self.catalog.vocabulary)
         report = validate_graph(graph, self.catalog.vocabulary, shapes="harvest")
         if not report.conforms:
@@ -94,30 +101,37 @@ class CatalogHarvest:
             # NOTE: candidate graphs are part of the union graph that /sparql queries by default.
             # Pending candidates are therefore visible there, although pages and counts leave them out.
             graph.add((dataset, RDF.type, UMUD.Candidate))
-        else:
-            self._add_disagreements(graph, name, dataset, record)
         operations = [f"DROP SILENT GRAPH <{name}>", insert_data(name, graph)]
-        if is_candidate and not existed:
+        if is_candidate and stored_hash is None:
             operations.append(insert_data(dataset, _candidate_status(dataset, "pending")))
         self.catalog.store.update(" ;\n".join(operations))
-        return "updated" if existed else "new"
+        return "updated" if stored_hash is not None else "new"
 
     def _stored_hash(self, name: URIRef) -> str | None:
         rows = self.catalog.store.select(
             sparql_prologue() + f"SELECT ?hash WHERE {{ GRAPH <{name}> {{ <{name}> umud:contentHash ?hash }} }}")
         return str(rows[0]["hash"]) if rows else None
 
-    def _add_disagreements(self, graph: Graph, name: URIRef, dataset: URIRef, record: HarvestedRecord) -> None:
+    def _record_disagreements(self, dataset: URIRef, name: URIRef, record: HarvestedRecord) -> None:
+        """Replace the graph `{harvest graph}/disagreements` with the facts the source now disputes.
+
+        It is rewritten on every harvest, changed or not, so it follows the curators' edits too.
+        """
         curated = self.catalog.record(str(dataset).rsplit("/", 1)[-1])
         if curated is None:
             return
-        for field_name, curated_value, harvested_value in _compare(curated, record, self.catalog):
+        graph = Graph()
+        for field_name, curated_value, harvested_value in compare(
+                curated, record.issued, record.license, record.version, self.catalog):
             node = BNode()
             graph.add((name, UMUD.disagreement, node))
             graph.add((node, RDF.type, UMUD.Disagreement))
             graph.add((node, UMUD.field, Literal(field_name)))
             graph.add((node, UMUD.curatedValue, Literal(curated_value)))
             graph.add((node, UMUD.harvestedValue, Literal(harvested_value)))
+        disagreements = URIRef(f"{name}/disagreements")
+        self.catalog.store.update(f"DROP SILENT GRAPH <{disagreements}>" +
+                                  (" ;\n" + insert_data(disagreements, graph) if len(graph) else ""))
 
     def run(self, items: Iterable[HarvestedRecord | HarvestError | tuple[URIRef, HarvestedRecord]], *,
             progress: bool = False) -> HarvestSummary:
@@ -149,6 +163,8 @@ class CatalogHarvest:
     def _store_one(self, record: HarvestedRecord, summary: HarvestSummary) -> str | None:
         try:
             _, is_candidate = self.target(record)
+            if is_candidate and record.resource_type not in CANDIDATE_TYPES:
+                return "skipped"
             outcome = self.store(record)
         except (ValueError, OSError, RuntimeError) as error:
             summary.failed.append((record.api_url, f"could not be stored: {error}"))
@@ -200,17 +216,40 @@ def _keys_of(value: str | None) -> set[tuple[str, str]]:
     return keys
 
 
-def _compare(curated, record: HarvestedRecord, catalog: Catalog) -> list[tuple[str, str, str]]:
-    """Return (field, curated value, harvested value) for each fact the two disagree on."""
+def compare(curated, issued: str | None, license: str | None, version: str | None,
+            catalog: Catalog) -> list[tuple[str, str, str]]:
+    """Return (field, curated value, harvested value) for each fact a source disputes."""
     differences = []
-    if record.issued and str(curated.year) != record.issued[:4]:
-        differences.append(("year", str(curated.year), record.issued[:4]))
+    if issued and str(curated.year) != issued[:4]:
+        differences.append(("year", str(curated.year), issued[:4]))
     licence = catalog.vocabulary.concept("license", curated.license)
-    if record.license and licence and licence.iri != record.license:
-        differences.append(("license", licence.iri, record.license))
-    if record.version and curated.version and record.version != curated.version:
-        differences.append(("version", curated.version, record.version))
+    if license and licence and licence.iri != license:
+        differences.append(("license", licence.iri, license))
+    if version and curated.version and version != curated.version:
+        differences.append(("version", curated.version, version))
     return differences
+
+
+def current_disagreements(catalog: Catalog) -> list[dict]:
+    """Compare every harvested graph of a catalogued dataset with its curated record, now."""
+    rows = catalog.store.select(sparql_prologue() + """
+        PREFIX prov: <http://www.w3.org/ns/prov#>
+        SELECT ?dataset ?graph ?source ?when ?issued ?license ?version WHERE {
+          GRAPH ?dataset { ?dataset a dcat:Dataset }
+          GRAPH ?graph { ?graph umud:harvestSource ?source ; prov:generatedAtTime ?when .
+                         OPTIONAL { ?dataset dcterms:issued ?issued } OPTIONAL { ?dataset dcterms:license ?license }
+                         OPTIONAL { ?dataset dcat:version ?version } }
+          FILTER(STRSTARTS(STR(?graph), CONCAT(STR(?dataset), "/harvest/")))
+        } ORDER BY ?dataset ?source""")
+    found = []
+    for row in rows:
+        name = str(row["dataset"]).rsplit("/", 1)[-1]
+        curated = catalog.record(name)
+        values = [str(row[key]) if key in row else None for key in ("issued", "license", "version")]
+        for field_name, curated_value, harvested_value in compare(curated, *values, catalog):
+            found.append({"dataset": name, "source": str(row["source"]), "when": str(row["when"]),
+                          "field": field_name, "curated": curated_value, "harvested": harvested_value})
+    return found
 
 
 def _candidate_status(candidate: URIRef, status: str, reason: str | None = None) -> Graph:

@@ -54,8 +54,9 @@ def umud(*arguments, timeout: float = 180) -> subprocess.CompletedProcess:
 
 def api_options(httpserver) -> list[str]:
     root = httpserver.url_for("").rstrip("/")
+    # The polite pace for public APIs would only slow the tests down against a local server.
     return ["--zenodo-url", root, "--osf-url", f"{root}/osf", "--datacite-url", root, "--oai-url", f"{root}/oai2d",
-            "--no-progress"]
+            "--no-progress", "--requests-per-minute", "6000"]
 
 
 # The exact triples of one record
@@ -134,7 +135,8 @@ def test_zenodo_record_becomes_candidate(httpserver, tmp_path):
     store = tmp_path / "store"
     finished = umud("harvest", "zenodo", "7834392", "--store", store, *api_options(httpserver))
     assert finished.returncode == 0, finished.stderr
-    assert "harvested from zenodo: 1 new, 0 updated, 0 unchanged, 1 new candidates, 0 failed" in finished.stdout
+    assert ("harvested from zenodo: 1 new, 0 updated, 0 unchanged, 1 new candidates, 0 skipped (not data), 0 failed"
+            in finished.stdout)
     listed = umud("candidates", "list", "--store", store)
     assert "zenodo-7834392\tpending\tzenodo\tA large-scale COVID-19" in listed.stdout
     assert umud("export", "--store", store, "--format", "json").stdout.strip() == "[]"
@@ -183,10 +185,20 @@ def test_refresh_keeps_curated_values(httpserver, tmp_path):
     assert umud("export", "--store", store, "--format", "json").stdout == before
 
     report = umud("harvest", "report", "--store", store)
-    assert "datasets/GasFasTrack_2019: year: curated 2019, zenodo says 2023" in report.stdout
+    assert "GasFasTrack_2019: year: curated 2019, zenodo says 2023" in report.stdout
 
     again = umud("harvest", "refresh", "--store", store, *api_options(httpserver))
     assert "harvested from refresh: 0 new, 0 updated, 1 unchanged" in again.stdout
+
+    # A curator settles the year: the report follows at once, without another harvest.
+    edited = json.loads((seed[0].parent / "GasFasTrack_2019.json").read_text())
+    edited["year"] = 2023
+    edited_path = tmp_path / "GasFasTrack_2019.json"
+    edited_path.write_text(json.dumps(edited))
+    assert umud("load", "--store", store, edited_path).returncode == 0
+    report = umud("harvest", "report", "--store", store)
+    assert "year:" not in report.stdout
+    assert "GasFasTrack_2019: version: curated 1.0, zenodo says" in report.stdout
 
 
 # Interrupted runs
@@ -238,10 +250,10 @@ def test_interrupted_run_finishes_the_job(httpserver, tmp_path):
     assert umud("harvest", "oai", "--store", whole, *api_options(httpserver)).returncode == 0
 
     partial = umud("harvest", "oai", "--store", interrupted, "--max", "10", *api_options(httpserver))
-    assert "10 new" in partial.stdout
+    assert "6 new, 0 updated, 0 unchanged, 6 new candidates, 4 skipped (not data)" in partial.stdout
     finished = umud("harvest", "oai", "--store", interrupted, *api_options(httpserver))
-    assert "43 new, 0 updated, 10 unchanged" in finished.stdout
-    assert umud("candidates", "list", "--store", interrupted).stdout.strip().endswith("53 candidates")
+    assert "25 new, 0 updated, 6 unchanged, 25 new candidates, 22 skipped (not data), 0 failed" in finished.stdout
+    assert umud("candidates", "list", "--store", interrupted).stdout.strip().endswith("31 candidates")
     _assert_same_store(whole, interrupted)
 
 
@@ -260,7 +272,10 @@ def test_killed_run_leaves_store_consistent(httpserver, tmp_path):
     httpserver.clear()
     _serve_oai(httpserver)
     finished = umud("harvest", "oai", "--store", store, *api_options(httpserver))
-    assert "3 new, 0 updated, 50 unchanged" in finished.stdout
+    counts = re.search(r"(\d+) new, 0 updated, (\d+) unchanged", finished.stdout)
+    assert counts, finished.stdout
+    assert int(counts.group(1)) + int(counts.group(2)) == 31
+    assert int(counts.group(2)) > 0
 
     whole = tmp_path / "whole"
     assert umud("harvest", "oai", "--store", whole, *api_options(httpserver)).returncode == 0
@@ -278,6 +293,30 @@ def test_unknown_doi_reported(httpserver, tmp_path):
     finished = umud("harvest", "doi", "10.1234/nothing.here", "not-a-doi", "--store", tmp_path / "store",
                     *api_options(httpserver))
     assert finished.returncode == 1
-    assert "0 new, 0 updated, 0 unchanged, 0 new candidates, 2 failed" in finished.stdout
+    assert "0 new, 0 updated, 0 unchanged, 0 new candidates, 0 skipped (not data), 2 failed" in finished.stdout
     assert "/dois/10.1234/nothing.here" in finished.stdout
     assert "failed: not-a-doi:" in finished.stdout
+
+
+def test_accept_never_overwrites(httpserver, tmp_path):
+    httpserver.expect_request("/api/records/7834392").respond_with_data(ZENODO_DATASET.read_bytes(),
+                                                                        content_type="application/json")
+    store = tmp_path / "store"
+    seed = Path(__file__).resolve().parent.parent / "catalog" / "seed" / "GasFasTrack_2019.json"
+    assert umud("load", "--store", store, seed).returncode == 0
+    assert umud("harvest", "zenodo", "7834392", "--store", store, *api_options(httpserver)).returncode == 0
+    values = ["--set", "muscle=Soleus", "--set", "data_type=Image", "--set", "sample_size=5",
+              "--set", "license=CC0-1.0", "--set", "description=" + "A stand-in record. " * 5]
+
+    taken = umud("candidates", "accept", "zenodo-7834392", "--store", store, "--name", "GasFasTrack_2019", *values)
+    assert taken.returncode == 1
+    assert "a dataset named GasFasTrack_2019 is in the catalog already" in taken.stderr
+    assert json.loads(umud("export", "--store", store, "--format", "json").stdout)[0]["doi"] == "10.5281/zenodo.2598552"
+
+    assert umud("candidates", "accept", "zenodo-7834392", "--store", store, "--name", "Probe_2023", *values).returncode == 0
+    again = umud("candidates", "accept", "zenodo-7834392", "--store", store, "--name", "Probe2_2023", *values)
+    assert "candidate zenodo-7834392 is accepted already (published as Probe_2023)" in again.stderr
+    rejected = umud("candidates", "reject", "zenodo-7834392", "--store", store, "--reason", "late")
+    assert rejected.returncode == 1
+    unknown = umud("candidates", "accept", "zenodo-1", "--store", store, *values)
+    assert "there is no candidate zenodo-1" in unknown.stderr
