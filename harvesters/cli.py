@@ -130,9 +130,19 @@ def _each(values: Iterable, fetch) -> Iterator[HarvestedRecord | HarvestError]:
 def _by_identifier(value: str, sources: dict) -> HarvestedRecord:
     from .datacite import resolve_source
 
+    from .http import HttpStatusError
+    from .normalise import doi_from
+
     source, identifier = resolve_source(value)
     if source == "zenodo":
-        return sources["zenodo"].record(identifier)
+        try:
+            return sources["zenodo"].record(identifier)
+        except HttpStatusError as error:
+            # A Zenodo DOI whose record Zenodo no longer serves may still be registered at DataCite.
+            doi = doi_from(value)
+            if error.status != 404 or doi is None:
+                raise
+            return sources["datacite"].doi(doi)
     if source == "osf":
         return sources["osf"].node(identifier)
     return sources["datacite"].doi(identifier)

@@ -320,3 +320,13 @@ def test_accept_never_overwrites(httpserver, tmp_path):
     assert rejected.returncode == 1
     unknown = umud("candidates", "accept", "zenodo-1", "--store", store, *values)
     assert "there is no candidate zenodo-1" in unknown.stderr
+
+
+def test_zenodo_doi_falls_back_to_datacite(httpserver, tmp_path):
+    datacite = FIXTURES / "datacite" / "doi-10.5281-zenodo.1196821-dataset-orcid-related-include-media-client.json"
+    httpserver.expect_request("/dois/10.5281/zenodo.1196821").respond_with_data(datacite.read_bytes(),
+                                                                              content_type="application/json")
+    finished = umud("harvest", "doi", "10.5281/zenodo.1196821", "--store", tmp_path / "store", *api_options(httpserver))
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    assert "1 new candidates" in finished.stdout
+    assert [entry.path for entry, _ in httpserver.log] == ["/api/records/1196821", "/dois/10.5281/zenodo.1196821"]
