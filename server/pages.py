@@ -4,7 +4,7 @@
     /datasets              the list, filtered by ?muscle=Soleus&age_min=60 (HTML, JSON, CSV)
     /datasets/{name}       landing page, or RDF by Accept or suffix (.ttl .jsonld .rdf .nt)
     /catalog               the DCAT catalog (RDF), HTML for browsers
-    /ontology, /shapes     the vocabularies and the SHACL shapes (HTML or Turtle)
+    /ontology, /shapes     the vocabularies and the SHACL shapes (HTML, or RDF by Accept or suffix)
     /about                 what UMUD is and how its metadata is modelled
 """
 
