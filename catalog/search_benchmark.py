@@ -1,0 +1,284 @@
+"""Measure the SQLite search index against SPARQL search on synthetic catalogs.
+
+Run: python -m catalog.search_benchmark [--sizes 1000 10000 100000] [--repeat 50]
+
+For each size the script generates records whose values are drawn from the seed records
+(`catalog/seed/*.json`) with a fixed random seed, writes them into a fresh Oxigraph store through
+`Catalog.write`, rebuilds a `SearchIndex` and times five requests. The same list searches also
+run as the SPARQL of `find_datasets` on Oxigraph and on rdflib's in-memory Dataset.
+Synthetic records skip pydantic and SHACL validation, because they are built from validated values.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rdflib import Dataset, Graph, URIRef
+
+from . import DEFAULT_BASE_URL, SEED_DIR
+from .loader import read_records
+from .rdf_mapping import dataset_iri, record_to_graph
+from .record import Author, Record
+from .search import find_datasets, parse_query
+from .search_index import SearchIndex
+from .service import Catalog
+from .store import CatalogStore, OxigraphStore
+from .vocabulary import default_vocabulary
+
+RANDOM_SEED = 20240611
+BATCH_SIZE = 500
+MODIFIED = datetime(2025, 1, 1, tzinfo=timezone.utc)
+# rdflib takes seconds for one text query on 10,000 datasets in seconds, so larger catalogs skip it by default.
+DEFAULT_NAIVE_MAX = 10_000
+
+# The requests timed at every size, as /datasets query parameters.
+SEARCHES = {
+    "filter + facets": [("data_type", "Video")],
+    "range": [("age_min", "20"), ("age_max", "30")],
+    "text": [("q", "fascicle")],
+    "group (Triceps surae)": [("muscle", "Triceps surae")],
+}
+
+
+class RdflibStore(CatalogStore):
+    """rdflib's in-memory Dataset and SPARQL engine behind the catalog's store interface (read only)."""
+
+    def __init__(self, dataset: Dataset):
+        self.dataset = dataset
+
+    def select(self, query: str):
+        result = self.dataset.query(query)
+        names = [str(variable) for variable in result.vars]
+        return [{name: row[name] for name in names if row[name] is not None} for row in result]
+
+    def ask(self, query: str) -> bool:
+        return bool(self.dataset.query(query).askAnswer)
+
+    def construct(self, query: str) -> Graph:
+        graph = Graph()
+        for triple in self.dataset.query(query):
+            graph.add(triple)
+        return graph
+
+    def update(self, update: str) -> None:
+        raise NotImplementedError("the benchmark's rdflib store is read only")
+
+
+# Synthetic records
+
+def seed_records() -> list[Record]:
+    records = []
+    for path in sorted(SEED_DIR.glob("*.json")):
+        found, _warnings = read_records(path)
+        records += found
+    return records
+
+
+class RecordGenerator:
+    """Generator of records whose fields follow the values of the seed records, reproducibly."""
+
+    def __init__(self, seeds: list[Record], random_seed: int = RANDOM_SEED):
+        self.seeds = seeds
+        self.random = random.Random(random_seed)
+        # Pools of every value seen in the seeds, repeated as often as it occurs.
+        self.pools = {name: [value for record in seeds for value in getattr(record, name)]
+                      for name in ("muscle", "region", "device", "transducer", "image_type", "plane",
+                                   "file_format", "keywords")}
+
+    def record(self, number: int) -> Record:
+        chance = self.random
+        template = chance.choice(self.seeds)
+        year = min(2025, max(2010, chance.choice(self.seeds).year + chance.randint(-3, 1)))
+        name = f"Synthetic{number:06d}_{year}"
+        return Record.model_construct(
+            name=name,
+            title=f"{template.title} (synthetic copy {number})",
+            description=f"{chance.choice(self.seeds).description} Synthetic record {number}.",
+            doi=f"10.5555/umud.synthetic.{number}",
+            version="1.0",
+            year=year,
+            link=f"https://example.org/datasets/{name}",
+            publication=None,
+            license=chance.choice(self.seeds).license,
+            authors=[Author(name=author.name) for author in chance.choice(self.seeds).authors],
+            contact=[],
+            keywords=self._sample("keywords", template.keywords),
+            muscle=self._sample("muscle", template.muscle, minimum=1),
+            region=self._sample("region", template.region),
+            device=self._sample("device", template.device),
+            transducer=self._sample("transducer", template.transducer),
+            data_type=chance.choice(self.seeds).data_type,
+            image_type=self._sample("image_type", template.image_type),
+            plane=self._sample("plane", template.plane),
+            file_format=self._sample("file_format", template.file_format),
+            image_count=self._vary(chance.choice(self.seeds).image_count, whole=True),
+            video_count=self._vary(chance.choice(self.seeds).video_count, whole=True),
+            scanning_frequency=self._vary(chance.choice(self.seeds).scanning_frequency),
+            sampling_rate=self._vary(chance.choice(self.seeds).sampling_rate),
+            age=self._vary(chance.choice(self.seeds).age, low=1, high=120),
+            height=self._vary(chance.choice(self.seeds).height, low=40, high=250),
+            body_mass=self._vary(chance.choice(self.seeds).body_mass, low=2, high=300),
+            sex=chance.choice(self.seeds).sex,
+            sample_size=max(1, self._vary(chance.choice(self.seeds).sample_size, whole=True)),
+            labels=chance.choice(self.seeds).labels,
+            label_description=chance.choice(self.seeds).label_description,
+        )
+
+    def _sample(self, field: str, template: list[str], minimum: int = 0) -> list[str]:
+        """Return as many values as the template has, drawn from the field's pool without repeats."""
+        count = max(minimum, len(template))
+        pool = self.pools[field]
+        if not pool or count == 0:
+            return []
+        return sorted(set(self.random.choices(pool, k=count)))
+
+    def _vary(self, value, *, whole: bool = False, low: float = 0.1, high: float = 100_000):
+        """Return the value scaled by a random factor between 0.7 and 1.3, or None when it is None."""
+        if value is None:
+            return None
+        varied = min(high, max(low, value * self.random.uniform(0.7, 1.3)))
+        return round(varied) if whole else round(varied, 1)
+
+
+# Loading
+
+def load_catalog(size: int, directory: Path, naive: bool) -> tuple[Catalog, Catalog | None, float]:
+    """Write `size` synthetic records into a fresh Oxigraph store, and into rdflib when `naive`.
+
+    Returns both catalogs and the seconds spent generating and writing.
+    """
+    vocabulary = default_vocabulary()
+    catalog = Catalog(OxigraphStore(directory / "oxigraph"), DEFAULT_BASE_URL, vocabulary)
+    catalog.prepare()
+    generator = RecordGenerator(seed_records())
+    dataset = Dataset() if naive else None
+    started = time.perf_counter()
+    for start in range(0, size, BATCH_SIZE):
+        batch = []
+        for number in range(start, min(size, start + BATCH_SIZE)):
+            record = generator.record(number)
+            batch.append((record.name, record_to_graph(record, DEFAULT_BASE_URL, vocabulary, MODIFIED)))
+        catalog.write(batch)
+        if dataset is not None:
+            for name, graph in batch:
+                named = dataset.graph(URIRef(dataset_iri(DEFAULT_BASE_URL, name)))
+                for triple in graph:
+                    named.add(triple)
+        _progress(f"  wrote {min(size, start + BATCH_SIZE)} of {size} records")
+    seconds = time.perf_counter() - started
+    naive_catalog = Catalog(RdflibStore(dataset), DEFAULT_BASE_URL, vocabulary) if dataset is not None else None
+    return catalog, naive_catalog, seconds
+
+
+# Timing
+
+def time_calls(call: Callable[[int], object], repeat: int) -> tuple[float, float]:
+    """Return the median and the 95th percentile wall time of `repeat` calls, in milliseconds."""
+    timings = []
+    for attempt in range(repeat):
+        started = time.perf_counter()
+        call(attempt)
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    percentile = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
+    return statistics.median(timings), percentile
+
+
+def measure(size: int, repeat: int, naive_repeat: int, naive_max: int) -> list[dict]:
+    naive = size <= naive_max
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="umud-benchmark-") as directory:
+        _progress(f"size {size}: generating and writing records")
+        catalog, naive_catalog, load_seconds = load_catalog(size, Path(directory), naive)
+        _progress(f"size {size}: wrote in {load_seconds:.1f} s; rebuilding the search index")
+        index = SearchIndex()
+        started = time.perf_counter()
+        index.rebuild(catalog)
+        rebuild_seconds = time.perf_counter() - started
+        _progress(f"size {size}: rebuilt the index in {rebuild_seconds:.1f} s; timing searches")
+        vocabulary = catalog.vocabulary
+        names = catalog.names()
+
+        for label, parameters in SEARCHES.items():
+            query = parse_query(parameters, catalog)
+            index_times = time_calls(lambda _: index.search(query, vocabulary), repeat)
+            oxigraph_times = time_calls(lambda _: find_datasets(query, catalog), max(1, repeat // 5))
+            naive_times = None
+            if naive_catalog is not None:
+                naive_times = time_calls(lambda _: find_datasets(query, naive_catalog), naive_repeat)
+            rows.append(_row(size, label, index_times, oxigraph_times, naive_times))
+            _progress(f"size {size}: timed {label}")
+
+        chooser = random.Random(RANDOM_SEED)
+        picks = [chooser.choice(names) for _ in range(repeat)]
+        page_times = time_calls(lambda attempt: catalog.record(picks[attempt]), repeat)
+        naive_page_times = None
+        if naive_catalog is not None:
+            naive_page_times = time_calls(lambda attempt: naive_catalog.record(picks[attempt]), naive_repeat)
+        rows.append(_row(size, "landing page (record)", page_times, page_times, naive_page_times))
+        rows.append({"size": size, "case": "load / rebuild (s)", "index": (load_seconds * 1000, rebuild_seconds * 1000)})
+        index.close()
+        catalog.store.close()
+    return rows
+
+
+def _row(size, label, index_times, oxigraph_times, naive_times) -> dict:
+    return {"size": size, "case": label, "index": index_times, "oxigraph": oxigraph_times, "rdflib": naive_times}
+
+
+def print_table(rows: list[dict], repeat: int, naive_repeat: int) -> None:
+    print()
+    print(f"Wall time in ms: median / p95 over {repeat} runs (index), {max(1, repeat // 5)} (Oxigraph "
+          f"find_datasets) and {naive_repeat} (rdflib find_datasets).")
+    print("The index times include all facet counts; the SPARQL times return the name list only.")
+    print("The landing page row times Catalog.record on Oxigraph in both of its first two columns.")
+    print("Synthetic records were written without pydantic or SHACL validation.")
+    header = f"{'size':>7}  {'case':<24} {'index':>17} {'oxigraph sparql':>17} {'rdflib sparql':>19} {'rdflib/index':>12}"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        if row["case"].startswith("load"):
+            load, rebuild = row["index"]
+            print(f"{row['size']:>7}  {'store write / rebuild':<24} {load / 1000:>8.1f} s write {rebuild / 1000:>8.2f} s rebuild")
+            continue
+        index, oxigraph, naive = row["index"], row["oxigraph"], row["rdflib"]
+        naive_text = f"{naive[0]:>9.1f} / {naive[1]:<7.1f}" if naive else f"{'not run':>19}"
+        ratio = f"{naive[0] / index[0]:>11.0f}x" if naive else f"{'-':>12}"
+        print(f"{row['size']:>7}  {row['case']:<24} {index[0]:>7.2f} / {index[1]:<7.2f} "
+              f"{oxigraph[0]:>7.1f} / {oxigraph[1]:<7.1f} {naive_text} {ratio}")
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def main(arguments: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m catalog.search_benchmark", description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000],
+                        help="numbers of synthetic datasets to measure (default: 1000 10000 100000)")
+    parser.add_argument("--repeat", type=int, default=50, help="timed runs per index search (default: 50)")
+    parser.add_argument("--naive-repeat", type=int, default=5,
+                        help="timed runs per rdflib search (default: 5)")
+    parser.add_argument("--naive-max", type=int, default=DEFAULT_NAIVE_MAX,
+                        help=f"largest size that also runs on rdflib (default: {DEFAULT_NAIVE_MAX})")
+    options = parser.parse_args(arguments)
+    if options.repeat < 1 or options.naive_repeat < 1 or any(size < 1 for size in options.sizes):
+        parser.error("sizes and repeat counts must be at least 1")
+
+    rows = []
+    for size in options.sizes:
+        rows += measure(size, options.repeat, options.naive_repeat, options.naive_max)
+        print_table(rows, options.repeat, options.naive_repeat)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
