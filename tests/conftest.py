@@ -63,3 +63,9 @@ def live_server(app):
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
     server.close()
+
+
+@pytest.fixture()
+def httpserver(httpserver_ipv4):
+    """pytest-httpserver listening on 127.0.0.1 (the plugin's default host is "localhost")."""
+    return httpserver_ipv4

@@ -63,12 +63,6 @@ class FakeTime:
 
 
 @pytest.fixture
-def httpserver(httpserver_ipv4):
-    """pytest-httpserver listening on 127.0.0.1 (the plugin's default host is "localhost")."""
-    return httpserver_ipv4
-
-
-@pytest.fixture
 def fake_time() -> FakeTime:
     return FakeTime()
 

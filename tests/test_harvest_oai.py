@@ -44,12 +44,6 @@ RECORD_COUNTS = {
 
 
 @pytest.fixture
-def httpserver(httpserver_ipv4):
-    """pytest-httpserver listening on 127.0.0.1 (the plugin's default host is "localhost")."""
-    return httpserver_ipv4
-
-
-@pytest.fixture
 def base(httpserver) -> str:
     return httpserver.url_for("/oai2d")
 

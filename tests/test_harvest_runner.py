@@ -43,8 +43,10 @@ TIMES = {str(PROV.generatedAtTime), str(PROV.endedAtTime)}
 
 @pytest.fixture()
 def httpserver(httpserver_ipv4):
+    """The local API answers 404 for what it does not serve, as the real APIs do."""
     httpserver_ipv4.no_handler_status_code = 404
-    return httpserver_ipv4
+    yield httpserver_ipv4
+    httpserver_ipv4.no_handler_status_code = 500
 
 
 def umud(*arguments, timeout: float = 180) -> subprocess.CompletedProcess:
