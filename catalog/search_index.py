@@ -207,7 +207,7 @@ class SearchIndex:
             row = [name, _sort_key(name)] + [_first(values.get(column)) for column in COLUMNS]
             dataset_id = connection.execute(insert_row, row).lastrowid
             dataset_ids.append(dataset_id)
-            for field_name in (*(field.name for field in CONCEPT_FIELDS), *LISTED_TEXT_FIELDS):
+            for field_name in (*(concept_field.name for concept_field in CONCEPT_FIELDS), *LISTED_TEXT_FIELDS):
                 value_rows += [(dataset_id, field_name, value) for value in dict.fromkeys(values.get(field_name, []))]
             text_rows.append((dataset_id, *(_casefold("\n".join(values.get(column, [])))
                                             for column in TEXT_COLUMNS)))

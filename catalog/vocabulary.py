@@ -143,7 +143,7 @@ class Vocabulary:
         close = difflib.get_close_matches(value, labels, n=count, cutoff=0.6) if value else []
         if close:
             return "did you mean " + " or ".join(f"'{label}'" for label in close) + "?"
-        return "for example " + ", ".join(labels[:count]) + f"; the catalog's /ontology page lists them all"
+        return "for example " + ", ".join(labels[:count]) + "; the catalog's /ontology page lists them all"
 
 
 def _fold(value: str) -> str:

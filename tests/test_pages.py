@@ -824,7 +824,7 @@ ODD_REQUESTS = [
     ("GET", "/datasets?age_min=0x10", JSON_ACCEPT),
     ("GET", "/datasets?format=xml", BROWSER),
     ("GET", "/datasets?page=-1&sort=%00", BROWSER),
-    ("GET", "/datasets?" + "&".join(f"muscle=Soleus" for _ in range(500)), JSON_ACCEPT),
+    ("GET", "/datasets?" + "&".join("muscle=Soleus" for _ in range(500)), JSON_ACCEPT),
     ("GET", "/datasets/../etc/passwd", BROWSER),
     ("GET", "/datasets/..%2F..%2Fetc%2Fpasswd", BROWSER),
     ("GET", "/datasets/DeepACSA_2022.exe", BROWSER),
