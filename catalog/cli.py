@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         print("umud: interrupted; every record written so far is complete", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        # The reader of standard output (e.g. `| head`) has gone; there is nobody left to tell.
+        # The reader of standard output (e.g. `| head`) has exited, so no message can reach anyone.
         sys.stderr.close()
         return 0
 

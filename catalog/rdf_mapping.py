@@ -1,8 +1,8 @@
 """Mapping between a `Record` and its RDF graph (DCAT 3, DCTERMS, schema.org and umud: terms).
 
-The predicate of every field comes from `fields.FIELDS`; simple fields are written and read
-through that table, and the few structured ones (DOI, authors, contact points, distributions)
-by the named steps below. `ontology/README.md` documents the resulting graph.
+The predicate of every field comes from `fields.FIELDS`. Simple fields are written and read
+through that table. The few structured ones (DOI, authors, contact points, distributions) are
+written by the named steps below. `ontology/README.md` documents the resulting graph.
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ def _register_error_pages(app: Flask) -> None:
     def unexpected_error(error: Exception):
         # Anything reaching here is a bug of ours; the client gets no traceback.
         log.exception("unexpected error on %s %s", request.method, request.path)
-        return _error_response(500, "Internal Server Error", "The server failed to answer this request.")
+        return _error_response(500, "Internal Server Error", "The server failed to respond to this request because of an internal error.")
 
 
 def _error_response(status: int, title: str, message: str):

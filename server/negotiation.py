@@ -31,7 +31,7 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
 def split_suffix(name: str) -> tuple[str, RdfFormat | None]:
-    """Split `DeepACSA_2022.ttl` into the name and the format its suffix asks for."""
+    """Split `DeepACSA_2022.ttl` into the name and the format its suffix selects."""
     stem, dot, suffix = name.rpartition(".")
     if dot and suffix in BY_SUFFIX:
         return stem, BY_SUFFIX[suffix]

@@ -34,7 +34,7 @@ pages = Blueprint("pages", __name__)
 
 @pages.after_request
 def vary_on_accept(response: Response) -> Response:
-    """Tell caches that the pages' answers depend on the Accept header, as most of them do."""
+    """Tell caches that the pages' responses depend on the Accept header, as most of them do."""
     response.vary.add("Accept")
     return response
 
@@ -78,7 +78,7 @@ def datasets():
 
 
 def _active_filters() -> list[dict]:
-    """The filters in the URL, each with the link that removes it."""
+    """Return the filters in the URL, each with the link that removes it."""
     pairs = [(name, value) for name, value in request.args.items(multi=True) if value and name != "format"]
     active = []
     for index, (name, value) in enumerate(pairs):
@@ -105,7 +105,7 @@ def _summary(record, catalog: Catalog) -> dict:
 
 
 def _filter_choices(catalog: Catalog) -> list[dict]:
-    """The filter form: each field with its allowed values (controlled fields) or a text box."""
+    """Return the filter form: each field with its allowed values (controlled fields) or a text box."""
     choices = []
     for field in FIELDS:
         if field.name not in FILTER_FIELDS_NAMES:
@@ -147,7 +147,7 @@ def dataset(name: str):
 
 
 def _part_of_dataset(catalog: Catalog, name: str, rest: str):
-    """Answer for a resource described inside a dataset's graph (its record, distributions, authors).
+    """Redirect a resource described inside a dataset's graph (its record, distributions, authors).
 
     Those IRIs have no document of their own: 303 See Other points to the dataset's description.
     """

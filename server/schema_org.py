@@ -90,7 +90,7 @@ def _variables(record: Record) -> list[dict]:
 
 
 def citation_text(record: Record, iri: str) -> str:
-    """A citation in the DataCite recommended form: Creators (Year). Title. Version. Publisher. Identifier."""
+    """Format a citation in the DataCite recommended form: Creators (Year). Title. Version. Publisher. Identifier."""
     authors = _author_list([author.name for author in record.authors])
     version = f" (Version {record.version})" if record.version else ""
     identifier = f"https://doi.org/{record.doi}" if record.doi else record.link

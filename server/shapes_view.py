@@ -1,4 +1,4 @@
-"""What the /shapes page shows: each node shape with its property constraints and messages."""
+"""Content of the /shapes page: each node shape with its property constraints and messages."""
 
 from __future__ import annotations
 

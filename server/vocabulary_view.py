@@ -1,4 +1,4 @@
-"""What the /ontology page shows: the ontology's terms and every concept scheme as a tree."""
+"""Content of the /ontology page: the ontology's terms and every concept scheme as a tree."""
 
 from __future__ import annotations
 

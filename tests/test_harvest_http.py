@@ -248,7 +248,7 @@ def test_slow_answer_times_out(httpserver, make_client, fake_time):
         release.set()
     elapsed = time.monotonic() - started
 
-    # The server handles one request at a time, so wait until it has answered both before the next
+    # The server handles one request at a time, so wait until it has responded to both before the next
     # test clears its log.
     deadline = time.monotonic() + 5.0
     while len(httpserver.log) < 2 and time.monotonic() < deadline:

@@ -43,7 +43,7 @@ TIMES = {str(PROV.generatedAtTime), str(PROV.endedAtTime)}
 
 @pytest.fixture()
 def httpserver(httpserver_ipv4):
-    """The local API answers 404 for what it does not serve, as the real APIs do."""
+    """Return the local API, which responds 404 to paths it does not serve, as the real APIs do."""
     httpserver_ipv4.no_handler_status_code = 404
     yield httpserver_ipv4
     httpserver_ipv4.no_handler_status_code = 500
@@ -172,7 +172,7 @@ def test_candidate_accept_and_reject(httpserver, tmp_path):
 
 
 def test_refresh_keeps_curated_values(httpserver, tmp_path):
-    # GasFasTrack_2019 has the Zenodo concept DOI 10.5281/zenodo.2598552; a recorded Zenodo record stands in.
+    # GasFasTrack_2019 has the Zenodo concept DOI 10.5281/zenodo.2598552, so a recorded Zenodo record is served there.
     httpserver.expect_request("/api/records/2598552").respond_with_data(ZENODO_DATASET.read_bytes(),
                                                                         content_type="application/json")
     store = tmp_path / "store"
@@ -310,9 +310,9 @@ def test_accept_never_overwrites(httpserver, tmp_path):
     values = ["--set", "muscle=Soleus", "--set", "data_type=Image", "--set", "sample_size=5",
               "--set", "license=CC0-1.0", "--set", "description=" + "A stand-in record. " * 5]
 
-    taken = umud("candidates", "accept", "zenodo-7834392", "--store", store, "--name", "GasFasTrack_2019", *values)
-    assert taken.returncode == 1
-    assert "a dataset named GasFasTrack_2019 is in the catalog already" in taken.stderr
+    name_in_use = umud("candidates", "accept", "zenodo-7834392", "--store", store, "--name", "GasFasTrack_2019", *values)
+    assert name_in_use.returncode == 1
+    assert "a dataset named GasFasTrack_2019 is in the catalog already" in name_in_use.stderr
     assert json.loads(umud("export", "--store", store, "--format", "json").stdout)[0]["doi"] == "10.5281/zenodo.2598552"
 
     assert umud("candidates", "accept", "zenodo-7834392", "--store", store, "--name", "Probe_2023", *values).returncode == 0

@@ -101,7 +101,7 @@ def _comparable(record) -> dict:
 
 @pytest.mark.parametrize("path", SEED_FILES, ids=lambda path: path.stem)
 def test_seed_states_umud_facts(path, umud_entries):
-    """The seed says the same facts as the original entry, in its own words."""
+    """Check that the bundled record states the facts of the original UMUD entry, with its own descriptions."""
     seed, _ = read_records(path)
     by_name = {}
     for entry_path in umud_entries:

@@ -1,5 +1,5 @@
 """The catalog on a remote SPARQL 1.1 server: Oxigraph's own HTTP server (the `oxigraph` package)
-on 127.0.0.1 stands behind the same store interface as the embedded store."""
+on 127.0.0.1 is used through the same store interface as the embedded store."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ def _property_shapes():
     """Every property shape, including those inside sh:or conditions.
 
     Shapes under sh:not describe what must be absent and are left out. A member of an sh:or
-    reports with the severity of the shape that holds the sh:or.
+    reports with the severity of the shape that contains the sh:or.
     """
     graph = shapes_graph()
     negated = set(graph.objects(None, SH["not"]))

@@ -102,7 +102,7 @@ def _serialize_triples(triples: Iterable[ox.Triple], media_type: str, limit: int
 
 
 def result_table(result: QueryResult) -> dict:
-    """Return a result for the HTML page: variables and rows of a SELECT, an ASK's answer, or RDF text."""
+    """Return a result for the HTML page: variables and rows of a SELECT, an ASK's boolean, or RDF text."""
     if result.content_type.startswith("text/turtle"):
         return {"kind": "graph", "text": result.body.decode("utf-8")}
     document = json.loads(result.body)

@@ -128,7 +128,7 @@ def dataset_arguments(default_graphs: Iterable[str], named_graphs: Iterable[str]
 
 
 class _Worker:
-    """One worker process and the parent's end of its pipe."""
+    """A worker process and the parent's end of its pipe."""
 
     def __init__(self, context, number: int):
         self._connection, child_connection = context.Pipe()
