@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 from . import DEFAULT_BASE_URL
@@ -49,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="maximum rows or triples in one SPARQL result (default: %(default)s)")
     serve.add_argument("--sparql-workers", type=int, default=2,
                        help="processes that run SPARQL queries at the same time (default: %(default)s)")
+    serve.add_argument("--search-index", default=os.environ.get("UMUD_SEARCH_INDEX"),
+                       help="SQLite file of the search index, derived from the store and rebuilt when "
+                            "stale (env UMUD_SEARCH_INDEX; default: beside an Oxigraph store as "
+                            "STORE.search.sqlite, in memory for a remote store)")
     serve.set_defaults(command=_serve)
 
     load = commands.add_parser("load", help="validate files and write their datasets to the store")
@@ -104,9 +109,15 @@ def _serve(arguments: argparse.Namespace) -> int:
     from waitress import serve
 
     from server.app import create_app
+
+    from .search_index import SearchIndex
     from server.settings import Settings
 
     catalog = _open(arguments)
+    index_path = search_index_path(arguments.store, arguments.search_index)
+    started = time.perf_counter()
+    report = catalog.attach_index(SearchIndex(index_path))
+    logging.getLogger("umud").info("search index %s: %s in %.1f s", index_path, report, time.perf_counter() - started)
     settings = Settings(base_url=catalog.base_url, store_location=str(arguments.store),
                         query_timeout=arguments.query_timeout, result_limit=arguments.result_limit,
                         sparql_workers=max(1, arguments.sparql_workers))
@@ -122,6 +133,15 @@ def _serve(arguments: argparse.Namespace) -> int:
         app.extensions["umud_sparql"].close()
         catalog.store.close()
     return 0
+
+
+def search_index_path(store: str, given: str | None) -> str:
+    """Return where the search index lives: the given path, beside an Oxigraph store, or in memory."""
+    if given:
+        return given
+    if str(store).startswith(("http://", "https://")):
+        return ":memory:"
+    return str(Path(store)) + ".search.sqlite"
 
 
 def _load(arguments: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ Tables:
   and every value of the many-valued text fields (authors, keywords, transducer).
 - `dataset_text`: an FTS5 table with the trigram tokenizer over the case-folded text that the
   free-text filter of `find_datasets` reads, so a word matches anywhere inside a longer word.
+- `meta(key, value)`: the schema version and the store revision and base URL the index reflects.
 - `concept_closure(field, ancestor, descendant)`: each concept with the concepts it includes
   (muscle groups and their muscles), so facet counts of a group cover the muscles inside it.
 - `dataset_facets(dataset_id, field, value)`: `dataset_values` joined with `concept_closure`,
@@ -20,6 +21,7 @@ Tables:
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from dataclasses import dataclass, field
@@ -36,7 +38,12 @@ from .vocabulary import Concept, Vocabulary, default_vocabulary
 NUMBER_COLUMNS = ("year", "sample_size", "image_count", "video_count", "age", "height", "body_mass",
                   "scanning_frequency", "sampling_rate")
 SINGLE_CONCEPT_COLUMNS = ("data_type", "sex", "license")
-COLUMNS = ("title", *NUMBER_COLUMNS, *SINGLE_CONCEPT_COLUMNS, "labels", "doi", "version")
+COLUMNS = ("title", *NUMBER_COLUMNS, *SINGLE_CONCEPT_COLUMNS, "labels", "doi", "version", "link", "modified")
+# The values a result row shows, kept as JSON so a page of results needs no store query.
+SUMMARY_FIELDS = ("name", "title", "year", "data_type", "muscle", "device", "sample_size", "image_count",
+                  "video_count", "age", "labels", "license", "doi", "link")
+# Bump when SCHEMA changes: an index file with another version is rebuilt.
+SCHEMA_VERSION = "2"
 
 # Many-valued text fields kept in `dataset_values` next to the concept values.
 LISTED_TEXT_FIELDS = ("authors", "keywords", "transducer")
@@ -45,8 +52,11 @@ LISTED_TEXT_FIELDS = ("authors", "keywords", "transducer")
 TEXT_COLUMNS = ("name", "title", "description", "authors", "label_description", "keywords", "doi")
 
 FACET_FIELDS = (*(field.name for field in CONCEPT_FIELDS), "labels")
-SORTS = ("relevance", "year", "sample_size", "image_count", "name")
+SORTS = ("relevance", "year", "sample_size", "image_count", "video_count", "age", "name")
 MAX_PAGE_SIZE = 1000
+# Charts: the width of an age bin in years, and how many devices the device chart shows.
+AGE_BIN = 10
+TOP_DEVICES = 15
 # find_datasets reads at most the first 10 words of the text.
 MAX_TEXT_WORDS = 10
 # The trigram tokenizer cannot match a word shorter than this through MATCH.
@@ -62,12 +72,16 @@ CREATE TABLE datasets (
     age REAL, height REAL, body_mass REAL, scanning_frequency REAL, sampling_rate REAL,
     data_type TEXT, sex TEXT, license TEXT,
     labels INTEGER,
-    doi TEXT, version TEXT
+    doi TEXT, version TEXT, link TEXT, modified TEXT,
+    summary TEXT NOT NULL
 );
 CREATE INDEX datasets_name_key ON datasets (name_key);
 CREATE INDEX datasets_year ON datasets (year);
 CREATE INDEX datasets_sample_size ON datasets (sample_size);
 CREATE INDEX datasets_image_count ON datasets (image_count);
+CREATE INDEX datasets_video_count ON datasets (video_count);
+CREATE INDEX datasets_age ON datasets (age);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE dataset_values (
     dataset_id INTEGER NOT NULL REFERENCES datasets (id) ON DELETE CASCADE,
     field TEXT NOT NULL,
@@ -102,6 +116,8 @@ class SearchResult:
     names: list[str]
     # Per facet field, value -> number of datasets that match the other filters and this value.
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    # The values a result list shows for each dataset on the page (SUMMARY_FIELDS), in page order.
+    rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -127,23 +143,86 @@ class SearchIndex:
         self._lock = threading.Lock()
         self._closure_vocabulary: Vocabulary | None = None
         with self._lock:
-            exists = self._connection.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'datasets'").fetchone()
-            if not exists:
-                self._connection.executescript(SCHEMA)
+            if self._meta("schema") != SCHEMA_VERSION:
+                self._create_schema()
 
     def close(self) -> None:
         with self._lock:
             self._connection.close()
 
+    def _create_schema(self) -> None:
+        """Create the tables, dropping those of an index file written with another schema."""
+        rows = self._connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%' "
+            "AND name NOT LIKE 'dataset_text_%'").fetchall()
+        with self._transaction():
+            self._connection.execute("DROP TABLE IF EXISTS dataset_text")
+            for (table,) in rows:
+                self._connection.execute(f'DROP TABLE IF EXISTS "{table}"')
+        self._connection.executescript(SCHEMA)
+        self._connection.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+
+    def _meta(self, key: str) -> str | None:
+        try:
+            row = self._connection.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        except sqlite3.OperationalError:
+            # No meta table: a new file, or one written before the index had a schema version.
+            return None
+        return row[0] if row else None
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._connection.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    @property
+    def revision(self) -> str | None:
+        """The store revision the index reflects, or None when it was never synchronised."""
+        with self._lock:
+            return self._meta("revision")
+
     # Writing
 
-    def rebuild(self, catalog) -> int:
+    def sync(self, catalog) -> str:
+        """Bring the index up to date with the store; returns what was done, for the log.
+
+        Nothing happens when the index already reflects the store's revision. An index of another
+        base URL, or an empty one, is rebuilt; otherwise only the datasets whose record changed
+        since (by their modification time) are read again, and removed datasets are dropped.
+        """
+        revision = catalog.revision()
+        with self._lock:
+            same_base = self._meta("base_url") == catalog.base_url
+            if same_base and revision is not None and self._meta("revision") == revision:
+                return "up to date"
+            indexed = dict(self._connection.execute("SELECT name, modified FROM datasets"))
+        if not same_base or not indexed:
+            count = self.rebuild(catalog, revision)
+            return f"rebuilt with {count} datasets"
+        stored = catalog.modification_times()
+        changed = [name for name, modified in stored.items() if indexed.get(name) != modified]
+        removed = [name for name in indexed if name not in stored]
+        if len(changed) > max(100, len(stored) // 10):
+            count = self.rebuild(catalog, revision)
+            return f"rebuilt with {count} datasets"
+        records = [(catalog.record(name), stored[name]) for name in changed]
+        vocabulary = catalog.vocabulary
+        with self._lock, self._transaction():
+            for name in removed:
+                self._delete(name)
+            for record, modified in records:
+                if record is not None:
+                    self._upsert(record, vocabulary, modified)
+            self._set_revision(catalog, revision)
+        return f"updated {len(changed)} and removed {len(removed)} datasets"
+
+    def rebuild(self, catalog, revision: str | None = None) -> int:
         """Replace the whole index with the datasets of `catalog`; returns how many were indexed.
 
         Reads the store with one SPARQL query per field instead of one `catalog.record` per
         dataset, which is much faster for large catalogs and yields the same values.
+        `revision` is the store revision read before the store was, which the index then reflects.
         """
+        if revision is None:
+            revision = catalog.revision()
         datasets = read_store_values(catalog)
         with self._lock, self._transaction():
             for table in ("dataset_facets", "dataset_values", "dataset_text", "datasets", "concept_closure"):
@@ -151,22 +230,57 @@ class SearchIndex:
             self._insert(datasets.values())
             self._write_closure(catalog.vocabulary)
             self._write_facets()
+            self._set_revision(catalog, revision)
         return len(datasets)
 
-    def upsert(self, record: Record, vocabulary: Vocabulary | None = None) -> None:
+    def record_written(self, catalog, records: list[tuple[Record, str | None]], before: str | None,
+                       after: str) -> None:
+        """Index records the catalog has just written, with the store revisions before and after.
+
+        When the index reflected the revision before the write, it reflects the one after it;
+        otherwise another writer came first, the index stays behind and the next `sync` catches up.
+        """
+        with self._lock, self._transaction():
+            for record, modified in records:
+                self._upsert(record, catalog.vocabulary, modified)
+            if before is not None and self._meta("revision") == before:
+                self._set_revision(catalog, after)
+
+    def record_removed(self, names: list[str], before: str | None, after: str) -> None:
+        """Drop datasets the catalog has just removed; the revisions work as in `record_written`."""
+        with self._lock, self._transaction():
+            for name in names:
+                self._delete(name)
+            if before is not None and self._meta("revision") == before:
+                self._set_meta("revision", after)
+
+    def upsert(self, record: Record, vocabulary: Vocabulary | None = None, modified: str | None = None) -> None:
         """Index one record, replacing the row of a dataset with the same name.
 
         `vocabulary` defaults to the one of the last rebuild or search, else the bundled one.
         """
-        vocabulary = vocabulary or self._closure_vocabulary or default_vocabulary()
         with self._lock, self._transaction():
-            self._delete(record.name)
-            dataset_id = self._insert([record_values(record)])[0]
-            if self._closure_vocabulary is not vocabulary:
-                self._write_closure(vocabulary)
-                self._write_facets()
-            else:
-                self._write_facets(dataset_id)
+            self._upsert(record, vocabulary, modified)
+
+    def _upsert(self, record: Record, vocabulary: Vocabulary | None, modified: str | None) -> None:
+        vocabulary = vocabulary or self._closure_vocabulary or default_vocabulary()
+        self._delete(record.name)
+        values = record_values(record)
+        if modified is not None:
+            values["modified"] = [modified]
+        dataset_id = self._insert([values])[0]
+        if self._closure_vocabulary is not vocabulary:
+            self._write_closure(vocabulary)
+            self._write_facets()
+        else:
+            self._write_facets(dataset_id)
+
+    def _set_revision(self, catalog, revision: str | None) -> None:
+        self._set_meta("base_url", catalog.base_url)
+        if revision is None:
+            self._connection.execute("DELETE FROM meta WHERE key = 'revision'")
+        else:
+            self._set_meta("revision", revision)
 
     def delete(self, name: str) -> bool:
         """Remove a dataset from the index; returns False when it was not indexed."""
@@ -194,7 +308,7 @@ class SearchIndex:
     def _insert(self, datasets: Iterable[dict[str, list[Any]]]) -> list[int]:
         """Insert datasets into every table but dataset_facets; returns their row ids."""
         connection = self._connection
-        columns = ("name", "name_key", *COLUMNS)
+        columns = ("name", "name_key", *COLUMNS, "summary")
         insert_row = (f"INSERT INTO datasets ({', '.join(columns)}) "
                       f"VALUES ({', '.join('?' for _ in columns)})")
         insert_text = (f"INSERT INTO dataset_text (rowid, {', '.join(TEXT_COLUMNS)}) "
@@ -205,6 +319,7 @@ class SearchIndex:
         for values in datasets:
             name = values["name"][0]
             row = [name, _sort_key(name)] + [_first(values.get(column)) for column in COLUMNS]
+            row.append(json.dumps(_summary(values), ensure_ascii=False))
             dataset_id = connection.execute(insert_row, row).lastrowid
             dataset_ids.append(dataset_id)
             for field_name in (*(concept_field.name for concept_field in CONCEPT_FIELDS), *LISTED_TEXT_FIELDS):
@@ -241,8 +356,8 @@ class SearchIndex:
     # Searching
 
     def search(self, query: Query, vocabulary: Vocabulary, *, sort: str = "relevance", page: int = 1,
-               page_size: int = 20) -> SearchResult:
-        """Return one page of the datasets that match `query`, with facet counts.
+               page_size: int = 20, facets: bool = True) -> SearchResult:
+        """Return one page of the datasets that match `query`, with facet counts unless `facets` is False.
 
         Matches what `catalog.search.find_datasets` returns for the same query. `sort` is one of
         SORTS, with a leading "-" for descending order; ties are broken by name.
@@ -253,29 +368,86 @@ class SearchIndex:
                              f"the page size must be between 1 and {MAX_PAGE_SIZE}")
         conditions = build_conditions(query, vocabulary)
         with self._lock:
-            if self._closure_vocabulary is not vocabulary:
-                with self._transaction():
-                    self._write_closure(vocabulary)
-                    self._write_facets()
+            self._use_vocabulary(vocabulary)
             total = self._count(conditions)
-            names = self._page(conditions, query.text, order, page, page_size)
-            facets = {facet: self._facet(facet, conditions) for facet in FACET_FIELDS}
-        return SearchResult(total, names, facets)
+            rows = self._page(conditions, query.text, order, page_size, (page - 1) * page_size)
+            counts = {facet: self._facet(facet, conditions) for facet in FACET_FIELDS} if facets else {}
+        return SearchResult(total, [row["name"] for row in rows], counts, rows)
+
+    def matching(self, query: Query, vocabulary: Vocabulary, *, sort: str = "name",
+                 limit: int | None = None) -> list[dict[str, Any]]:
+        """Return the result rows of every dataset that matches, or of the first `limit` of them."""
+        order = _order_by(sort, has_ranked_text=bool(_long_words(query.text)))
+        conditions = build_conditions(query, vocabulary)
+        with self._lock:
+            self._use_vocabulary(vocabulary)
+            return self._page(conditions, query.text, order, -1 if limit is None else limit, 0)
+
+    def aggregates(self, query: Query, vocabulary: Vocabulary, *, points: int = 2000) -> dict[str, Any]:
+        """Summaries of the matching datasets for charts: per muscle, age, data type, year, device.
+
+        `sample_vs_images` holds at most `points` datasets, a fixed pseudo-random pick when more match.
+        """
+        conditions = build_conditions(query, vocabulary)
+        where, parameters = _where(conditions)
+        selected = f"AND v.dataset_id IN (SELECT d.id FROM datasets d {where})" if where else ""
+        execute = self._connection.execute
+        with self._lock:
+            self._use_vocabulary(vocabulary)
+            per_muscle = [
+                {"muscle": muscle, "data_type": data_type or "unknown", "datasets": datasets, "images": images}
+                for muscle, data_type, datasets, images in execute(
+                    "SELECT v.value, d2.data_type, COUNT(*), COALESCE(SUM(d2.image_count), 0) "
+                    "FROM dataset_values v JOIN datasets d2 ON d2.id = v.dataset_id "
+                    f"WHERE v.field = 'muscle' {selected} GROUP BY v.value, d2.data_type "
+                    "ORDER BY v.value, d2.data_type", parameters)]
+            ages = [{"from": low, "to": low + AGE_BIN, "datasets": count} for low, count in execute(
+                f"SELECT CAST(d.age / {AGE_BIN} AS INTEGER) * {AGE_BIN} AS low, COUNT(*) FROM datasets d "
+                f"{where} {'AND' if where else 'WHERE'} d.age IS NOT NULL GROUP BY low ORDER BY low", parameters)]
+            data_types = [{"data_type": value or "unknown", "datasets": count, "images": images or 0}
+                          for value, count, images in execute(
+                              f"SELECT d.data_type, COUNT(*), SUM(d.image_count) FROM datasets d {where} "
+                              "GROUP BY d.data_type ORDER BY COUNT(*) DESC, d.data_type", parameters)]
+            years = [{"year": year, "datasets": count} for year, count in execute(
+                f"SELECT d.year, COUNT(*) FROM datasets d {where} {'AND' if where else 'WHERE'} "
+                "d.year IS NOT NULL GROUP BY d.year ORDER BY d.year", parameters)]
+            devices = [{"device": value, "datasets": count} for value, count in execute(
+                "SELECT v.value, COUNT(*) FROM dataset_values v "
+                f"WHERE v.field = 'device' {selected} GROUP BY v.value ORDER BY COUNT(*) DESC, v.value "
+                f"LIMIT {TOP_DEVICES}", parameters)]
+            scatter = [{"name": name, "sample_size": sample_size, "image_count": image_count,
+                        "data_type": data_type or "unknown"}
+                       for name, sample_size, image_count, data_type in execute(
+                           "SELECT d.name, d.sample_size, d.image_count, d.data_type FROM datasets d "
+                           f"{where} {'AND' if where else 'WHERE'} d.sample_size IS NOT NULL "
+                           "AND d.image_count IS NOT NULL ORDER BY (d.id * 2654435761) % 4294967296 LIMIT ?",
+                           [*parameters, points])]
+            total = self._count(conditions)
+        return {"total": total, "per_muscle": per_muscle, "ages": ages, "data_types": data_types,
+                "years": years, "devices": devices, "sample_vs_images": scatter}
+
+    def _use_vocabulary(self, vocabulary: Vocabulary) -> None:
+        """Rewrite the concept closure when the vocabulary differs from the one it was built with."""
+        if self._closure_vocabulary is not vocabulary:
+            with self._transaction():
+                self._write_closure(vocabulary)
+                self._write_facets()
 
     def _count(self, conditions: list[_Condition]) -> int:
         where, parameters = _where(conditions)
         return self._connection.execute(f"SELECT COUNT(*) FROM datasets d {where}", parameters).fetchone()[0]
 
-    def _page(self, conditions: list[_Condition], text: str, order: str, page: int, page_size: int) -> list[str]:
+    def _page(self, conditions: list[_Condition], text: str, order: str, limit: int, offset: int) -> list[dict]:
+        """Return the summaries of matching datasets in `order`; a negative `limit` means all."""
         where, parameters = _where(conditions)
         join = ""
         if "bm25" in order:
             # Join the FTS5 table once more to rank by bm25; the condition itself filters the rows.
             join = "JOIN dataset_text ON dataset_text.rowid = d.id AND dataset_text MATCH ?"
             parameters = [_match_expression(_long_words(text)), *parameters]
-        sql = f"SELECT d.name FROM datasets d {join} {where} ORDER BY {order} LIMIT ? OFFSET ?"
-        rows = self._connection.execute(sql, [*parameters, page_size, (page - 1) * page_size])
-        return [name for (name,) in rows]
+        sql = f"SELECT d.summary FROM datasets d {join} {where} ORDER BY {order} LIMIT ? OFFSET ?"
+        rows = self._connection.execute(sql, [*parameters, limit, offset])
+        return [json.loads(summary) for (summary,) in rows]
 
     def _facet(self, facet: str, conditions: list[_Condition]) -> dict[str, int]:
         # Faceted counts leave out the facet's own filter, so choosing one value keeps its siblings.
@@ -331,7 +503,7 @@ def read_store_values(catalog) -> dict[str, dict[str, list[Any]]]:
     datasets: dict[str, dict[str, list[Any]]] = {
         name: {"name": [name]} for name in catalog.names()}
     for record_field in FIELDS:
-        if record_field.name in {"name", "contact", "link", "publication"}:
+        if record_field.name in {"name", "contact", "publication"}:
             continue
         path = PATHS.get(record_field.name, f"<{record_field.predicate}>")
         rows = catalog.store.select(sparql_prologue() + f"""
@@ -343,9 +515,12 @@ def read_store_values(catalog) -> dict[str, dict[str, list[Any]]]:
             value = _from_term(record_field, row["value"], catalog.vocabulary)
             if values is not None and value is not None:
                 values.setdefault(record_field.name, []).append(value)
+    for name, modified in catalog.modification_times().items():
+        if name in datasets:
+            datasets[name]["modified"] = [modified]
     for values in datasets.values():
         for name, items in values.items():
-            if FIELDS_BY_NAME[name].many:
+            if name in FIELDS_BY_NAME and FIELDS_BY_NAME[name].many:
                 items.sort()
     return datasets
 
@@ -500,6 +675,15 @@ def _where(conditions: list[_Condition]) -> tuple[str, list[Any]]:
 
 def _marks(values: list[Any]) -> str:
     return ", ".join("?" for _ in values) or "NULL"
+
+
+def _summary(values: dict[str, list[Any]]) -> dict[str, Any]:
+    summary = {}
+    for name in SUMMARY_FIELDS:
+        items = values.get(name, [])
+        summary[name] = list(items) if name in FIELDS_BY_NAME and FIELDS_BY_NAME[name].many else (
+            items[0] if items else None)
+    return summary
 
 
 def _first(values: list[Any] | None) -> Any:

@@ -1,22 +1,30 @@
 """The catalog on top of a store: writing validated records and answering the pages' questions.
 
 Layout in the store: each dataset's statements in the named graph named by the dataset IRI,
-the catalog's own statements in `{base}/catalog`, the vocabularies in the ontology graph.
+the catalog's own statements in `{base}/catalog`, the vocabularies in the ontology graph, and in
+`{base}/catalog/state` the catalog's revision: a token that every write of datasets changes, so
+that copies derived from the store (the search index) can tell whether they are current.
 """
 
 from __future__ import annotations
 
+import threading
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, XSD
 
-from .namespaces import DCAT, ONTOLOGY_GRAPH, sparql_prologue
+from .namespaces import DCAT, ONTOLOGY_GRAPH, UMUD, sparql_prologue
 from .rdf_mapping import catalog_iri, dataset_iri, graph_to_record
 from .record import NAME_PATTERN, Record
 from .store import CatalogStore, StoreError
 from .vocabulary import Vocabulary, default_vocabulary
+
+if TYPE_CHECKING:
+    from .search_index import SearchIndex
 
 CATALOG_TITLE = "UMUD: Universal Musculoskeletal Ultrasonography Database"
 CATALOG_DESCRIPTION = (
@@ -41,6 +49,24 @@ class Catalog:
         self.base_url = base_url.rstrip("/")
         self.vocabulary = vocabulary or default_vocabulary()
         self.iri = catalog_iri(self.base_url)
+        self.state_graph = URIRef(f"{self.iri}/state")
+        # The search index kept in step with every write, once `attach_index` has given one.
+        self.search_index: SearchIndex | None = None
+        self._sync_lock = threading.Lock()
+
+    def attach_index(self, index: SearchIndex) -> str:
+        """Bring `index` up to date with the store and keep it so on every write; returns what sync did."""
+        report = index.sync(self)
+        self.search_index = index
+        return report
+
+    def refresh_index(self) -> None:
+        """Catch the search index up with writes made by other processes (to a remote store)."""
+        if self.search_index is None:
+            return
+        with self._sync_lock:
+            if self.search_index.revision != self.revision():
+                self.search_index.sync(self)
 
     # Setting up
 
@@ -79,8 +105,7 @@ class Catalog:
         All of it is one SPARQL update, so either every dataset is written or none is.
         """
         links = Graph()
-        links.add((self.iri, DCTERMS.modified, Literal(_now(), datatype=XSD.dateTime)))
-        operations = [f"DELETE WHERE {{ GRAPH <{self.iri}> {{ <{self.iri}> <{DCTERMS.modified}> ?modified }} }}"]
+        operations = []
         for name, graph in datasets:
             dataset = dataset_iri(self.base_url, name)
             links.add((self.iri, DCAT.dataset, dataset))
@@ -88,12 +113,70 @@ class Catalog:
             operations.append(f"DROP SILENT GRAPH <{dataset}>")
             operations.append(insert_data(dataset, graph))
         operations.append(insert_data(self.iri, links))
-        self.store.update(" ;\n".join(operations))
+        before, after = self._update_with_revision(operations)
+        if self.search_index is not None:
+            written = [(graph_to_record(graph, dataset_iri(self.base_url, name), self.vocabulary),
+                        _record_modified(graph, dataset_iri(self.base_url, name))) for name, graph in datasets]
+            self.search_index.record_written(self, written, before, after)
+
+    def remove(self, names: list[str]) -> None:
+        """Delete datasets: their graphs and their links from the catalog, in one SPARQL update."""
+        operations = []
+        for name in names:
+            if not NAME_PATTERN.match(name):
+                raise ValueError(f"'{name}' is not a dataset name")
+            dataset = dataset_iri(self.base_url, name)
+            operations.append(f"DROP SILENT GRAPH <{dataset}>")
+            for predicate, target in ((DCAT.dataset, dataset), (DCAT.record, f"{dataset}/record")):
+                operations.append(f"DELETE WHERE {{ GRAPH <{self.iri}> {{ <{self.iri}> <{predicate}> <{target}> }} }}")
+        before, after = self._update_with_revision(operations)
+        if self.search_index is not None:
+            self.search_index.record_removed(names, before, after)
+
+    def _update_with_revision(self, operations: list[str]) -> tuple[str | None, str]:
+        """Run the operations in one update that also sets the catalog's modification time and revision.
+
+        Returns the revision before and after the update.
+        """
+        before = self.revision() if self.search_index is not None else None
+        after = uuid.uuid4().hex
+        modified = Literal(_now(), datatype=XSD.dateTime).n3()
+        self.store.update(" ;\n".join([
+            f"DELETE WHERE {{ GRAPH <{self.iri}> {{ <{self.iri}> <{DCTERMS.modified}> ?modified }} }}",
+            f"DELETE WHERE {{ GRAPH <{self.state_graph}> {{ <{self.iri}> <{UMUD.revision}> ?revision }} }}",
+            *operations,
+            f"INSERT DATA {{ GRAPH <{self.iri}> {{ <{self.iri}> <{DCTERMS.modified}> {modified} }} }}",
+            f"INSERT DATA {{ GRAPH <{self.state_graph}> {{ <{self.iri}> <{UMUD.revision}> {Literal(after).n3()} }} }}",
+        ]))
+        return before, after
 
     # Reading
 
     # The queries below read each dataset's curated graph (named by the dataset IRI) only, so
     # statements that harvests keep in other graphs never change what the catalog counts or lists.
+
+    def revision(self) -> str | None:
+        """Return the token of the last write of datasets, or None for a store never written to."""
+        rows = self.store.select(
+            f"SELECT ?revision WHERE {{ GRAPH <{self.state_graph}> {{ <{self.iri}> <{UMUD.revision}> ?revision }} }}")
+        return str(rows[0]["revision"]) if rows else None
+
+    def modification_times(self) -> dict[str, str]:
+        """Return when each dataset's record was last modified (xsd:dateTime text), by dataset name."""
+        rows = self.store.select(sparql_prologue() + """
+            SELECT ?name ?modified WHERE { GRAPH ?dataset {
+              ?dataset a dcat:Dataset ; dcterms:identifier ?name .
+              OPTIONAL { ?record foaf:primaryTopic ?dataset ; dcterms:modified ?modified }
+            } }""")
+        return {str(row["name"]): normal_time(row.get("modified")) for row in rows}
+
+    def datasets_graph(self, names: list[str]) -> Graph:
+        """Return the statements about the named datasets, merged into one graph."""
+        graphs = " ".join(f"<{dataset_iri(self.base_url, name)}>" for name in names if NAME_PATTERN.match(name))
+        if not graphs:
+            return Graph()
+        return self.store.construct(
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?g {{ {graphs} }} GRAPH ?g {{ ?s ?p ?o }} }}")
 
     def is_empty(self) -> bool:
         return not self.store.ask(sparql_prologue() + "ASK { GRAPH ?dataset { ?dataset a dcat:Dataset } }")
@@ -156,6 +239,28 @@ class Catalog:
               OPTIONAL {{ ?record foaf:primaryTopic ?dataset ; dcterms:modified ?modified }}
             }} }} ORDER BY DESC(STR(?issued)) DESC(?modified) ?name LIMIT {int(count)}""")
         return [str(row["name"]) for row in rows]
+
+
+def _record_modified(graph: Graph, dataset: URIRef) -> str | None:
+    for record in graph.subjects(FOAF.primaryTopic, dataset):
+        modified = graph.value(record, DCTERMS.modified)
+        if modified is not None:
+            return normal_time(modified)
+    return None
+
+
+def normal_time(term) -> str:
+    """Return an xsd:dateTime as ISO 8601 text in UTC, whatever lexical form the store keeps it in."""
+    if term is None:
+        return ""
+    text = str(term)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat()
 
 
 def insert_data(graph_name: URIRef, graph: Graph) -> str:

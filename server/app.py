@@ -11,6 +11,7 @@ from catalog.service import Catalog
 
 from .negotiation import accepted
 from .pages import pages
+from .search_pages import search
 from .settings import Settings
 from .sparql import SparqlService, create_sparql_blueprint
 
@@ -26,7 +27,12 @@ def create_app(catalog: Catalog, settings: Settings) -> Flask:
     service = SparqlService(catalog.store, settings)
     app.extensions["umud_sparql"] = service
 
+    if catalog.search_index is None:
+        from catalog.search_index import SearchIndex
+
+        catalog.attach_index(SearchIndex())
     app.register_blueprint(pages)
+    app.register_blueprint(search)
     app.register_blueprint(create_sparql_blueprint(service), url_prefix="/sparql")
     _register_error_pages(app)
     return app

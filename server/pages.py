@@ -1,7 +1,6 @@
 """Pages for people and the RDF views of the same resources.
 
     /                      home: totals and the newest datasets
-    /datasets              the list, filtered by ?muscle=Soleus&age_min=60 (HTML, JSON, CSV)
     /datasets/{name}       landing page, or RDF by Accept or suffix (.ttl .jsonld .rdf .nt)
     /catalog               the DCAT catalog (RDF), HTML for browsers
     /ontology, /shapes     the vocabularies and the SHACL shapes (HTML, or RDF by Accept or suffix)
@@ -10,21 +9,18 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
-from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SKOS
 
-from catalog.export import catalog_graph, records_csv
-from catalog.fields import FIELDS, FILTER_FIELDS_NAMES
+from catalog.export import catalog_graph
+from catalog.fields import FIELDS
 from catalog.namespaces import ONTOLOGY_GRAPH, bind_prefixes
 from catalog.rdf_mapping import dataset_iri
-from catalog.search import FilterError, find_datasets, parse_query
 from catalog.service import Catalog
 from catalog.validation import shapes_graph
 
-from .negotiation import BY_MEDIA_TYPE, BY_SUFFIX, accepted, negotiate, served_types, split_suffix
+from .negotiation import BY_MEDIA_TYPE, BY_SUFFIX, negotiate, served_types, split_suffix
 from .schema_org import citation_text, dataset_jsonld
 from .shapes_view import describe_shapes
 from .vocabulary_view import describe_vocabulary
@@ -50,75 +46,6 @@ def home():
     return render_template("home.html", totals=catalog.totals(), newest=newest)
 
 
-@pages.get("/datasets")
-def datasets():
-    catalog = _catalog()
-    wanted = _list_format()
-    if wanted is None:
-        abort(406, description="The dataset list is served as text/html, application/json or text/csv.")
-    try:
-        query = parse_query(request.args.items(multi=True), catalog)
-    except FilterError as error:
-        if wanted == "json":
-            return jsonify({"status": 400, "error": "Bad Request", "message": str(error)}), 400
-        if wanted == "csv":
-            abort(400, description=str(error))
-        return render_template("datasets.html", records=[], error=str(error), filters=_filter_choices(catalog),
-                               arguments=request.args), 400
-
-    records = [catalog.record(name) for name in find_datasets(query, catalog)]
-    if wanted == "json":
-        return jsonify({"count": len(records), "datasets": [_summary(record, catalog) for record in records],
-                        "message": None if records else "No dataset matches these filters."})
-    if wanted == "csv":
-        return Response(records_csv(records), mimetype="text/csv",
-                        headers={"Content-Disposition": "attachment; filename=umud-datasets.csv"})
-    return render_template("datasets.html", records=records, error=None, filters=_filter_choices(catalog),
-                           arguments=request.args, query=query, active=_active_filters())
-
-
-def _active_filters() -> list[dict]:
-    """Return the filters in the URL, each with the link that removes it."""
-    pairs = [(name, value) for name, value in request.args.items(multi=True) if value and name != "format"]
-    active = []
-    for index, (name, value) in enumerate(pairs):
-        rest = [pair for position, pair in enumerate(pairs) if position != index]
-        active.append({"name": name, "value": value, "remove": url_for("pages.datasets") + ("?" + urlencode(rest) if rest else "")})
-    return active
-
-
-def _list_format() -> str | None:
-    requested = request.args.get("format", "").strip().lower()
-    if requested in {"json", "csv", "html"}:
-        return requested
-    best = accepted().best_match(["text/html", "application/json", "text/csv"])
-    return {"text/html": "html", "application/json": "json", "text/csv": "csv"}.get(best)
-
-
-def _summary(record, catalog: Catalog) -> dict:
-    iri = str(dataset_iri(catalog.base_url, record.name))
-    return {"name": record.name, "iri": iri, "title": record.title, "link": record.link,
-            "year": record.year, "data_type": record.data_type, "muscle": record.muscle,
-            "sample_size": record.sample_size, "image_count": record.image_count,
-            "video_count": record.video_count, "license": record.license, "doi": record.doi,
-            "labels": record.labels}
-
-
-def _filter_choices(catalog: Catalog) -> list[dict]:
-    """Return the filter form: each field with its allowed values (controlled fields) or a text box."""
-    choices = []
-    for field in FIELDS:
-        if field.name not in FILTER_FIELDS_NAMES:
-            continue
-        values = []
-        if field.kind == "concept":
-            values = [(concept.notation if field.canonical == "notation" and concept.notation else concept.label,
-                       "\u2003" * depth + concept.label)
-                      for concept, depth in catalog.vocabulary.tree(field.scheme)]
-        choices.append({"field": field, "values": values})
-    return choices
-
-
 @pages.get("/datasets/<path:name>")
 def dataset(name: str):
     catalog = _catalog()
@@ -129,13 +56,13 @@ def dataset(name: str):
     if graph is None:
         abort(404, description=f"There is no dataset named '{stem}' in this catalog.")
     if suffix_format is not None:
-        return _rdf_response(_with_labels(graph, catalog), suffix_format.media_type)
+        return rdf_response(with_labels(graph, catalog), suffix_format.media_type)
 
     wanted = negotiate()
     if wanted is None:
         abort(406, description=f"This dataset is served as {served_types()}.")
     if wanted != "html":
-        return _rdf_response(_with_labels(graph, catalog), wanted, vary=True)
+        return rdf_response(with_labels(graph, catalog), wanted, vary=True)
     record = catalog.record(stem)
     iri = str(dataset_iri(catalog.base_url, stem))
     response = Response(render_template(
@@ -165,13 +92,13 @@ def catalog_view(suffix: str | None = None):
     if suffix is not None:
         if suffix not in BY_SUFFIX:
             abort(404, description=f"Unknown format '.{suffix}'; use .ttl, .jsonld, .rdf or .nt.")
-        return _rdf_response(catalog_graph(catalog), BY_SUFFIX[suffix].media_type)
+        return rdf_response(catalog_graph(catalog), BY_SUFFIX[suffix].media_type)
     wanted = negotiate()
     if wanted is None:
         abort(406, description=f"The catalog is served as {served_types()}.")
     if wanted == "html":
-        return redirect(url_for("pages.datasets"), code=303)
-    return _rdf_response(catalog_graph(catalog), wanted, vary=True)
+        return redirect(url_for("search.datasets"), code=303)
+    return rdf_response(catalog_graph(catalog), wanted, vary=True)
 
 
 # The suffix rule is registered last, so url_for("pages.ontology") builds /ontology.
@@ -201,14 +128,14 @@ def _graph_by_suffix_or_accept(graph: Graph, suffix: str | None):
     if suffix is not None:
         if suffix not in BY_SUFFIX:
             abort(404, description=f"Unknown format '.{suffix}'; use .ttl, .jsonld, .rdf or .nt.")
-        return _rdf_response(graph, BY_SUFFIX[suffix].media_type)
+        return rdf_response(graph, BY_SUFFIX[suffix].media_type)
     wanted = negotiate()
     if wanted is None:
         abort(406, description=f"This resource is served as {served_types()}.")
-    return _rdf_response(graph, wanted, vary=True)
+    return rdf_response(graph, wanted, vary=True)
 
 
-def _rdf_response(graph: Graph, media_type: str, vary: bool = False) -> Response:
+def rdf_response(graph: Graph, media_type: str, vary: bool = False) -> Response:
     rdf_format = BY_MEDIA_TYPE[media_type]
     bind_prefixes(graph)
     if rdf_format.rdflib_name == "json-ld":
@@ -230,7 +157,7 @@ def _jsonld_context(graph: Graph) -> dict:
                                      "adms", "vcard", "xsd", "rdfs", "owl", "schema", "sh", "prov"}}
 
 
-def _with_labels(graph: Graph, catalog: Catalog) -> Graph:
+def with_labels(graph: Graph, catalog: Catalog) -> Graph:
     """Add the preferred labels of the concepts a dataset refers to, for readers of the RDF."""
     result = Graph()
     for triple in graph:

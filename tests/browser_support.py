@@ -158,7 +158,8 @@ class PageParser(HTMLParser):
         self.text_by_tag: dict[str, list[str]] = {}
         self.links: list[dict[str, str]] = []
         self.anchors: list[str] = []
-        self.table_links: list[str] = []
+        # Links in the result list of /datasets or in a table (the explore table).
+        self.result_links: list[str] = []
         self._open: list[tuple[str, str, list[str]]] = []  # (tag, key, text parts)
 
     def handle_starttag(self, tag, attrs):
@@ -167,8 +168,9 @@ class PageParser(HTMLParser):
             self.links.append(attributes)
         if tag == "a" and "href" in attributes:
             self.anchors.append(attributes["href"])
-            if any(open_tag == "table" for open_tag, _ in self.stack):
-                self.table_links.append(attributes["href"])
+            if any(open_tag == "table" or "dataset-list" in open_attributes.get("class", "").split()
+                   for open_tag, open_attributes in self.stack):
+                self.result_links.append(attributes["href"])
         if tag in self.VOID:
             return
         self.stack.append((tag, attributes))
@@ -258,10 +260,10 @@ def parse_page(html: str) -> PageParser:
     return parser
 
 
-def dataset_table_names(html: str) -> list[str]:
-    """Return the dataset names linked from the results table of the /datasets page."""
+def result_names(html: str) -> list[str]:
+    """Return the dataset names linked from the results of /datasets or the table of /explore."""
     names = []
-    for href in parse_page(html).table_links:
+    for href in parse_page(html).result_links:
         if href.startswith("/datasets/"):
             names.append(href.removeprefix("/datasets/"))
     return names

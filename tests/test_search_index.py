@@ -207,8 +207,9 @@ def _dump(index: SearchIndex) -> dict[str, list[tuple]]:
 
 def test_rebuild_equals_upsert_of_records(index, catalog):
     upserted = SearchIndex()
+    modified = catalog.modification_times()
     for name in catalog.names():
-        upserted.upsert(catalog.record(name))
+        upserted.upsert(catalog.record(name), modified=modified[name])
 
     assert _dump(upserted) == _dump(index)
 
