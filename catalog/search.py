@@ -46,14 +46,14 @@ class Query:
 def parse_query(parameters: Iterable[tuple[str, str]], catalog: Catalog) -> Query:
     """Validate query parameters (name, value pairs) into a Query; raises FilterError."""
     query = Query()
-    known = {field.name for field in FILTER_FIELDS} | {"q", "format", "page", "sort"}
+    known = {field.name for field in FILTER_FIELDS} | {"q", "format", "page", "page_size", "sort"}
     ranged = {f"{field.name}_{end}" for field in RANGED_FIELDS for end in ("min", "max")}
     for name, raw in parameters:
         value = raw.strip()
         if name not in known | ranged:
             raise FilterError(f"unknown parameter '{name}'; filters are named after the record fields, "
                               f"for example muscle, data_type or age_min")
-        if not value or name in {"format", "page", "sort"}:
+        if not value or name in {"format", "page", "page_size", "sort"}:
             continue
         if name == "q":
             query.text = value[:200]

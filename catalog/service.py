@@ -2,8 +2,8 @@
 
 Layout in the store: each dataset's statements in the named graph named by the dataset IRI,
 the catalog's own statements in `{base}/catalog`, the vocabularies in the ontology graph, and in
-`{base}/catalog/state` the catalog's revision: a token that every write of datasets changes, so
-that copies derived from the store (the search index) can tell whether they are current.
+`{base}/catalog/state` the revisions of the catalog and of each dataset: tokens that each write
+changes, so that copies derived from the store (the search index) can tell what is current.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ class Catalog:
     def attach_index(self, index: SearchIndex) -> str:
         """Bring `index` up to date with the store and keep it so on every write; returns what sync did."""
         report = index.sync(self)
+        index.warm(self.vocabulary)
         self.search_index = index
         return report
 
@@ -113,10 +114,10 @@ class Catalog:
             operations.append(f"DROP SILENT GRAPH <{dataset}>")
             operations.append(insert_data(dataset, graph))
         operations.append(insert_data(self.iri, links))
-        before, after = self._update_with_revision(operations)
+        before, after = self._update_with_revision(operations, [name for name, _ in datasets])
         if self.search_index is not None:
-            written = [(graph_to_record(graph, dataset_iri(self.base_url, name), self.vocabulary),
-                        _record_modified(graph, dataset_iri(self.base_url, name))) for name, graph in datasets]
+            written = [graph_to_record(graph, dataset_iri(self.base_url, name), self.vocabulary)
+                       for name, graph in datasets]
             self.search_index.record_written(self, written, before, after)
 
     def remove(self, names: list[str]) -> None:
@@ -129,24 +130,31 @@ class Catalog:
             operations.append(f"DROP SILENT GRAPH <{dataset}>")
             for predicate, target in ((DCAT.dataset, dataset), (DCAT.record, f"{dataset}/record")):
                 operations.append(f"DELETE WHERE {{ GRAPH <{self.iri}> {{ <{self.iri}> <{predicate}> <{target}> }} }}")
-        before, after = self._update_with_revision(operations)
+        before, after = self._update_with_revision(operations, names, removed=True)
         if self.search_index is not None:
             self.search_index.record_removed(names, before, after)
 
-    def _update_with_revision(self, operations: list[str]) -> tuple[str | None, str]:
-        """Run the operations in one update that also sets the catalog's modification time and revision.
+    def _update_with_revision(self, operations: list[str], names: list[str],
+                              removed: bool = False) -> tuple[str | None, str]:
+        """Run the operations in one update that also sets the catalog's modification time and the
+        revision of the catalog and of each named dataset (removed datasets lose theirs).
 
-        Returns the revision before and after the update.
+        Returns the catalog's revision before and after the update.
         """
         before = self.revision() if self.search_index is not None else None
         after = uuid.uuid4().hex
         modified = Literal(_now(), datatype=XSD.dateTime).n3()
+        token = Literal(after).n3()
+        subjects = [self.iri, *(dataset_iri(self.base_url, name) for name in names)]
+        revised = [self.iri] if removed else subjects
+        revisions = "\n".join(f"<{subject}> <{UMUD.revision}> {token} ." for subject in revised)
         self.store.update(" ;\n".join([
             f"DELETE WHERE {{ GRAPH <{self.iri}> {{ <{self.iri}> <{DCTERMS.modified}> ?modified }} }}",
-            f"DELETE WHERE {{ GRAPH <{self.state_graph}> {{ <{self.iri}> <{UMUD.revision}> ?revision }} }}",
+            *(f"DELETE WHERE {{ GRAPH <{self.state_graph}> {{ <{subject}> <{UMUD.revision}> ?revision }} }}"
+              for subject in subjects),
             *operations,
             f"INSERT DATA {{ GRAPH <{self.iri}> {{ <{self.iri}> <{DCTERMS.modified}> {modified} }} }}",
-            f"INSERT DATA {{ GRAPH <{self.state_graph}> {{ <{self.iri}> <{UMUD.revision}> {Literal(after).n3()} }} }}",
+            f"INSERT DATA {{ GRAPH <{self.state_graph}> {{\n{revisions}\n}} }}",
         ]))
         return before, after
 
@@ -161,14 +169,14 @@ class Catalog:
             f"SELECT ?revision WHERE {{ GRAPH <{self.state_graph}> {{ <{self.iri}> <{UMUD.revision}> ?revision }} }}")
         return str(rows[0]["revision"]) if rows else None
 
-    def modification_times(self) -> dict[str, str]:
-        """Return when each dataset's record was last modified (xsd:dateTime text), by dataset name."""
-        rows = self.store.select(sparql_prologue() + """
-            SELECT ?name ?modified WHERE { GRAPH ?dataset {
-              ?dataset a dcat:Dataset ; dcterms:identifier ?name .
-              OPTIONAL { ?record foaf:primaryTopic ?dataset ; dcterms:modified ?modified }
-            } }""")
-        return {str(row["name"]): normal_time(row.get("modified")) for row in rows}
+    def dataset_revisions(self) -> dict[str, str]:
+        """Return the revision of each dataset's last write, by dataset name ("" when unknown)."""
+        rows = self.store.select(sparql_prologue() + f"""
+            SELECT ?name ?revision WHERE {{
+              GRAPH ?dataset {{ ?dataset a dcat:Dataset ; dcterms:identifier ?name }}
+              OPTIONAL {{ GRAPH <{self.state_graph}> {{ ?dataset umud:revision ?revision }} }}
+            }}""")
+        return {str(row["name"]): str(row.get("revision", "")) for row in rows}
 
     def datasets_graph(self, names: list[str]) -> Graph:
         """Return the statements about the named datasets, merged into one graph."""
@@ -239,28 +247,6 @@ class Catalog:
               OPTIONAL {{ ?record foaf:primaryTopic ?dataset ; dcterms:modified ?modified }}
             }} }} ORDER BY DESC(STR(?issued)) DESC(?modified) ?name LIMIT {int(count)}""")
         return [str(row["name"]) for row in rows]
-
-
-def _record_modified(graph: Graph, dataset: URIRef) -> str | None:
-    for record in graph.subjects(FOAF.primaryTopic, dataset):
-        modified = graph.value(record, DCTERMS.modified)
-        if modified is not None:
-            return normal_time(modified)
-    return None
-
-
-def normal_time(term) -> str:
-    """Return an xsd:dateTime as ISO 8601 text in UTC, whatever lexical form the store keeps it in."""
-    if term is None:
-        return ""
-    text = str(term)
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return text
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat()
 
 
 def insert_data(graph_name: URIRef, graph: Graph) -> str:

@@ -147,7 +147,7 @@ def _parse(catalog: Catalog, wanted: str, default_page_size: int) -> Request:
         raise FilterError(f"sort: '{sort}' is not a sort order; use one of {', '.join(SORTS)}, "
                           "with a leading '-' for descending order")
     page = _whole_number(arguments, "page", 1, 1, 10**9)
-    downloads_all = FORMATS[wanted][1] and "page" not in arguments and "page_size" not in arguments
+    downloads_all = FORMATS[wanted][1] and not arguments.get("page", "").strip() and not arguments.get("page_size", "").strip()
     page_size = None if downloads_all else _whole_number(arguments, "page_size", default_page_size, 1, MAX_PAGE_SIZE)
     return Request(query, wanted, sort, page, page_size)
 
