@@ -25,8 +25,6 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections import OrderedDict
-from itertools import groupby
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -35,6 +33,7 @@ from .fields import CONCEPT_FIELDS, FIELDS, FIELDS_BY_NAME, RANGED_FIELDS, Field
 from .namespaces import sparql_prologue
 from .record import Record
 from .search import PATHS, TEXT_MATCH_FIELDS, Query
+from .search_bitmaps import AGE_BIN, SHUFFLED, Bitmaps, ChartBitmaps, take
 from .vocabulary import Concept, Vocabulary, default_vocabulary
 
 # Columns of `datasets` besides `id`, `name` and `name_key`, by field name.
@@ -57,8 +56,7 @@ TEXT_COLUMNS = ("name", "title", "description", "authors", "label_description", 
 FACET_FIELDS = (*(field.name for field in CONCEPT_FIELDS), "labels")
 SORTS = ("relevance", "year", "sample_size", "image_count", "video_count", "age", "name")
 MAX_PAGE_SIZE = 1000
-# Charts: the width of an age bin in years, and how many devices the device chart shows.
-AGE_BIN = 10
+# How many devices the device chart shows.
 TOP_DEVICES = 15
 # find_datasets reads at most the first 10 words of the text.
 MAX_TEXT_WORDS = 10
@@ -128,7 +126,7 @@ class _Condition:
     """A SQL condition on the `datasets` row aliased `d`; `field` is the facet it belongs to.
 
     A filter on a facet field also gives its `chosen` values in facet form, and the free-text
-    condition its `text`, so that both can be answered from the bitmaps in memory.
+    condition its `text`, so that both can be evaluated on the bitmaps in memory.
     """
 
     field: str | None
@@ -136,112 +134,6 @@ class _Condition:
     parameters: list[Any]
     chosen: list[str] | None = None
     text: str | None = None
-
-
-# A fixed pseudo-random order of datasets (Knuth's multiplicative hash of the id), for samples.
-SHUFFLED = "(d.id * 2654435761) % 4294967296, d.id"
-
-
-class _ChartBitmaps:
-    """Bitmaps for the charts of the explore page, from the index as `bitmaps` describes it.
-
-    Image counts are kept as bit slices: `image_slices[k]` holds the datasets whose image count
-    has bit k set, so the images of any selection sum up as sum(2**k * popcount(slice & selection)).
-    """
-
-    def __init__(self, connection: sqlite3.Connection, bitmaps: _Bitmaps):
-        self.direct: dict[str, dict[str, int]] = {"muscle": {}, "device": {}}
-        rows = connection.execute("SELECT field, value, dataset_id FROM dataset_values "
-                                  "WHERE field IN ('muscle', 'device') ORDER BY field, value")
-        for (facet, value), group in groupby(rows, key=lambda row: (row[0], row[1])):
-            self.direct[facet][value] = bitmaps.from_ids(row[2] for row in group)
-        self.data_types = self._groups(connection, bitmaps, "data_type")
-        known = 0
-        for bitmap in self.data_types.values():
-            known |= bitmap
-        if bitmaps.everything & ~known:
-            self.data_types["unknown"] = bitmaps.everything & ~known
-        self.years = self._groups(connection, bitmaps, "year")
-        self.ages = self._groups(connection, bitmaps, f"CAST(age / {AGE_BIN} AS INTEGER) * {AGE_BIN}", "age")
-        self.plotted = bitmaps.from_ids(id_ for (id_,) in connection.execute(
-            "SELECT id FROM datasets WHERE sample_size IS NOT NULL AND image_count IS NOT NULL"))
-        counts = connection.execute("SELECT id, image_count FROM datasets WHERE image_count > 0").fetchall()
-        top = max((count for _, count in counts), default=0)
-        self.image_slices = [bitmaps.from_ids(id_ for id_, count in counts if count >> bit & 1)
-                             for bit in range(top.bit_length())]
-
-    @staticmethod
-    def _groups(connection, bitmaps: _Bitmaps, expression: str, column: str | None = None) -> dict[Any, int]:
-        rows = connection.execute(f"SELECT {expression} AS grouped, id FROM datasets "
-                                  f"WHERE {column or expression} IS NOT NULL ORDER BY grouped")
-        return {value: bitmaps.from_ids(row[1] for row in group)
-                for value, group in groupby(rows, key=lambda row: row[0])}
-
-    def image_sum(self, selection: int) -> int:
-        return sum((bitmap & selection).bit_count() << bit for bit, bitmap in enumerate(self.image_slices))
-
-
-class _Bitmaps:
-    """The index in memory as bitmaps: Python integers whose bit `id` is set for each dataset id.
-
-    `facets[field][value]` holds the datasets a facet value counts, `everything` every dataset.
-    Counting a facet value within a selection is `(bitmap & selection).bit_count()`, which takes
-    microseconds at 100,000 datasets, where a SQL COUNT per facet takes tens of milliseconds.
-    Orders of all datasets by each sort key and the matches of recent texts are kept here too.
-    """
-
-    TEXTS_KEPT = 64
-
-    def __init__(self, connection: sqlite3.Connection):
-        self.connection = connection
-        top = connection.execute("SELECT COALESCE(MAX(id), 0) FROM datasets").fetchone()[0]
-        self.bytes = top // 8 + 1
-        self.everything = self.from_ids(id_ for (id_,) in connection.execute("SELECT id FROM datasets"))
-        self.facets: dict[str, dict[str, int]] = {}
-        rows = connection.execute("SELECT field, value, dataset_id FROM dataset_facets ORDER BY field, value")
-        for (facet, value), group in groupby(rows, key=lambda row: (row[0], row[1])):
-            self.facets.setdefault(facet, {})[value] = self.from_ids(row[2] for row in group)
-        labels = connection.execute("SELECT labels, id FROM datasets WHERE labels IS NOT NULL ORDER BY labels")
-        self.facets["labels"] = {"true" if truth else "false": self.from_ids(row[1] for row in group)
-                                 for truth, group in groupby(labels, key=lambda row: row[0])}
-        self.orders: dict[str, list[int]] = {}
-        # Recent texts: the bitmap of their matches, and the matches in a ranked order.
-        self.texts: OrderedDict[str, int] = OrderedDict()
-        self.rankings: OrderedDict[tuple[str, str], list[int]] = OrderedDict()
-        # The bitmaps of the explore page's charts, built on first use.
-        self.charts: _ChartBitmaps | None = None
-
-    def from_ids(self, ids: Iterable[int]) -> int:
-        bits = bytearray(self.bytes)
-        for id_ in ids:
-            bits[id_ >> 3] |= 1 << (id_ & 7)
-        return int.from_bytes(bits, "little")
-
-    def order(self, order: str) -> list[int]:
-        """Return every dataset id in a SQL order of `datasets d`, kept until the index changes."""
-        if order not in self.orders:
-            self.orders[order] = [id_ for (id_,) in self.connection.execute(f"SELECT d.id FROM datasets d ORDER BY {order}")]
-        return self.orders[order]
-
-    def text(self, condition: _Condition, order: str | None) -> tuple[int, list[int]]:
-        """Return the datasets that match a text condition, and them ranked by `order` if given."""
-        text = condition.text or ""
-        if text not in self.texts:
-            self.texts[text] = self.from_ids(id_ for (id_,) in self.connection.execute(
-                f"SELECT d.id FROM datasets d WHERE {condition.sql}", condition.parameters))
-            if len(self.texts) > self.TEXTS_KEPT:
-                self.texts.popitem(last=False)
-        self.texts.move_to_end(text)
-        if order is None:
-            return self.texts[text], []
-        if (text, order) not in self.rankings:
-            self.rankings[(text, order)] = [id_ for (id_,) in self.connection.execute(
-                "SELECT d.id FROM datasets d JOIN dataset_text ON dataset_text.rowid = d.id "
-                f"WHERE dataset_text MATCH ? ORDER BY {order}", [_match_expression(_long_words(text))])]
-            if len(self.rankings) > self.TEXTS_KEPT:
-                self.rankings.popitem(last=False)
-        self.rankings.move_to_end((text, order))
-        return self.texts[text], self.rankings[(text, order)]
 
 
 class SearchIndex:
@@ -258,7 +150,7 @@ class SearchIndex:
         self._lock = threading.Lock()
         self._closure_vocabulary: Vocabulary | None = None
         # The bitmaps of the index as it is now; every write sets this to None.
-        self._bitmaps: _Bitmaps | None = None
+        self._bitmaps: Bitmaps | None = None
         with self._lock:
             if self._meta("schema") != SCHEMA_VERSION:
                 self._create_schema()
@@ -302,7 +194,7 @@ class SearchIndex:
         """Bring the index up to date with the store; returns what was done, for the log.
 
         Nothing happens when the index already reflects the store's revision. An index of another
-        base URL, or an empty one, is rebuilt; otherwise only the datasets whose revision differs
+        base URL, or an empty one, is rebuilt. Otherwise only the datasets whose revision differs
         from the indexed one are read again, and removed datasets are dropped.
         """
         revision = catalog.revision()
@@ -358,8 +250,8 @@ class SearchIndex:
     def record_written(self, catalog, records: list[Record], before: str | None, after: str) -> None:
         """Index records the catalog has just written, with the store revisions before and after.
 
-        When the index reflected the revision before the write, it reflects the one after it;
-        otherwise another writer came first, the index stays behind and the next `sync` catches up.
+        When the index reflected the revision before the write, it reflects the one after it.
+        Otherwise another writer came first, so the index stays behind until the next `sync`.
         """
         with self._lock, self._transaction():
             for record in records:
@@ -526,7 +418,7 @@ class SearchIndex:
                 values = bitmaps.facets.get(facet, {})
                 counted = {value: (bitmap & others).bit_count() for value, bitmap in sorted(values.items())}
                 counts[facet] = {value: count for value, count in counted.items() if count}
-        ids = _take(ranked if "bm25" in order else bitmaps.order(order), selection, bitmaps.bytes, offset, limit)
+        ids = take(ranked if "bm25" in order else bitmaps.order(order), selection, bitmaps.bytes, offset, limit)
         return selection.bit_count(), self._rows(ids), counts
 
     def _selection(self, query: Query, vocabulary: Vocabulary, order: str | None = None):
@@ -534,13 +426,15 @@ class SearchIndex:
         for a text query ranked by relevance, the matching ids in `order`."""
         self._use_vocabulary(vocabulary)
         if self._bitmaps is None:
-            self._bitmaps = _Bitmaps(self._connection)
+            self._bitmaps = Bitmaps(self._connection)
         bitmaps = self._bitmaps
         ranked = None
         masks = []
         for condition in build_conditions(query, vocabulary):
             if condition.text is not None:
-                mask, ranked = bitmaps.text(condition, order if order and "bm25" in order else None)
+                ranking = order if order and "bm25" in order else None
+                mask, ranked = bitmaps.text(condition.text, condition.sql, condition.parameters, ranking,
+                                            _match_expression(_long_words(condition.text)))
             elif condition.chosen is not None:
                 mask = 0
                 for value in condition.chosen:
@@ -566,12 +460,12 @@ class SearchIndex:
     def aggregates(self, query: Query, vocabulary: Vocabulary, *, points: int = 2000) -> dict[str, Any]:
         """Summaries of the matching datasets for charts: per muscle, age, data type, year, device.
 
-        `sample_vs_images` holds at most `points` datasets, a fixed pseudo-random pick when more match.
+        `sample_vs_images` contains at most `points` datasets, a fixed pseudo-random pick when more match.
         """
         with self._lock:
             bitmaps, _masks, selection, _ranked = self._selection(query, vocabulary)
             if bitmaps.charts is None:
-                bitmaps.charts = _ChartBitmaps(self._connection, bitmaps)
+                bitmaps.charts = ChartBitmaps(self._connection, bitmaps)
             charts = bitmaps.charts
             types = charts.data_types
             per_muscle = []
@@ -593,7 +487,7 @@ class SearchIndex:
             devices = sorted(({"device": device, "datasets": (bitmap & selection).bit_count()}
                               for device, bitmap in charts.direct["device"].items() if bitmap & selection),
                              key=lambda row: (-row["datasets"], row["device"]))[:TOP_DEVICES]
-            picked = _take(bitmaps.order(SHUFFLED), selection & charts.plotted, bitmaps.bytes, 0, points)
+            picked = take(bitmaps.order(SHUFFLED), selection & charts.plotted, bitmaps.bytes, 0, points)
             scatter = []
             if picked:
                 rows = {id_: row for id_, *row in self._connection.execute(
@@ -813,14 +707,6 @@ def _order_by(sort: str, *, has_ranked_text: bool) -> str:
     return f"d.{key} IS NULL, d.{key} {direction}, d.name_key, d.name"
 
 
-def _where(conditions: list[_Condition]) -> tuple[str, list[Any]]:
-    if not conditions:
-        return "", []
-    sql = "WHERE " + " AND ".join(f"({condition.sql})" for condition in conditions)
-    parameters = [parameter for condition in conditions for parameter in condition.parameters]
-    return sql, parameters
-
-
 def _marks(values: list[Any]) -> str:
     return ", ".join("?" for _ in values) or "NULL"
 
@@ -832,24 +718,6 @@ def _summary(values: dict[str, list[Any]]) -> dict[str, Any]:
         summary[name] = list(items) if name in FIELDS_BY_NAME and FIELDS_BY_NAME[name].many else (
             items[0] if items else None)
     return summary
-
-
-def _take(order: list[int], selection: int, size: int, offset: int, limit: int | None) -> list[int]:
-    """Return the ids in `order` whose bit is set in `selection`, skipping `offset`, at most `limit`."""
-    if limit is not None and limit <= 0:
-        return []
-    bits = selection.to_bytes(size, "little")
-    taken: list[int] = []
-    skip = offset
-    for id_ in order:
-        if bits[id_ >> 3] >> (id_ & 7) & 1:
-            if skip:
-                skip -= 1
-                continue
-            taken.append(id_)
-            if limit is not None and len(taken) == limit:
-                break
-    return taken
 
 
 def _first(values: list[Any] | None) -> Any:

@@ -1,11 +1,12 @@
-"""Finding and exploring datasets, answered by the search index.
+"""Finding and exploring datasets, served from the search index.
 
     /datasets   faceted search: filters, counts per value, full text, sort and pages
     /explore    the same filters as a sortable table and charts
 
 Every state is a URL. The same URL with `format=json|csv|jsonld|ttl`, or the matching Accept
 header, returns the same datasets in that format: JSON holds the page shown with its facet counts;
-the downloads (CSV, JSON-LD, Turtle) hold every matching dataset unless the URL names a page.
+the downloads (CSV, JSON-LD, Turtle, and `format=records`: the full records as JSON) hold every
+matching dataset unless the URL names a page.
 `/explore?format=json` returns the chart data.
 """
 
@@ -16,7 +17,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 
-from catalog.export import records_csv
+from catalog.export import records_csv, records_json
 from catalog.fields import CONCEPT_FIELDS, FIELDS, FILTER_FIELDS_NAMES, RANGED_FIELDS
 from catalog.rdf_mapping import dataset_iri, graph_to_record
 from catalog.search import FilterError, Query, parse_query
@@ -28,11 +29,13 @@ from .pages import rdf_response, with_labels
 
 search = Blueprint("search", __name__)
 
-# Datasets per page when the URL does not say; the explore table shows more rows at once.
+# Default numbers of datasets per page; the explore table shows more rows at once.
 PAGE_SIZE = 20
 EXPLORE_PAGE_SIZE = 50
-# The most datasets one download holds; the whole catalog is at /catalog and /sparql.
+# Maximum number of datasets in one download; the whole catalog is at /catalog and /sparql.
 DOWNLOAD_LIMIT = 10_000
+# Rows of the data table under the scatter chart, which can hold thousands of points.
+SCATTER_TABLE_ROWS = 200
 # Parameters that choose how results are shown, not which datasets match.
 VIEW_PARAMETERS = ("format", "page", "page_size", "sort")
 # Formats by `format` value: media type, and whether the format is a download of all matches.
@@ -42,6 +45,8 @@ FORMATS = {
     "csv": ("text/csv", True),
     "jsonld": ("application/ld+json", True),
     "ttl": ("text/turtle", True),
+    # The full records in our JSON format, as `umud export --format json` writes and `umud load` reads.
+    "records": ("application/json", True),
 }
 SORT_LABELS = {
     "relevance": "Relevance",
@@ -68,7 +73,7 @@ TABLE_COLUMNS = (
 
 @dataclass
 class Request:
-    """What a search URL asks for: the query, the view of its results and the format."""
+    """A parsed search request: the query, how its results are shown, and the format."""
 
     query: Query
     format: str
@@ -101,28 +106,28 @@ def explore():
 
 def _answer(template: str, page_size: int):
     catalog = _catalog()
-    wanted = _format()
-    if wanted is None:
+    requested_format = _format()
+    if requested_format is None:
         abort(406, description="Search results are served as " + ", ".join(media for media, _ in FORMATS.values()) + ".")
     try:
-        searched = _parse(catalog, wanted, page_size)
+        parsed = _parse(catalog, requested_format, page_size)
     except FilterError as error:
-        if wanted == "html":
+        if requested_format == "html":
             return render_template(template, error=str(error), **_page_context(catalog, None, None)), 400
         abort(400, description=str(error))
-    if wanted in {"csv", "jsonld", "ttl"}:
-        return _download(catalog, searched)
-    if wanted == "json" and template == "explore.html":
-        return jsonify(catalog.search_index.aggregates(searched.query, catalog.vocabulary))
-    result = catalog.search_index.search(searched.query, catalog.vocabulary, sort=searched.sort,
-                                         page=searched.page, page_size=searched.page_size)
-    if wanted == "json":
-        return jsonify(_json_result(catalog, searched, result))
-    if result.total and searched.page > _last_page(result.total, searched.page_size):
-        abort(404, description=f"Page {searched.page} is past the last page of these results.")
-    context = _page_context(catalog, searched, result)
+    if FORMATS[requested_format][1]:
+        return _download(catalog, parsed)
+    if requested_format == "json" and template == "explore.html":
+        return jsonify(catalog.search_index.aggregates(parsed.query, catalog.vocabulary))
+    result = catalog.search_index.search(parsed.query, catalog.vocabulary, sort=parsed.sort,
+                                         page=parsed.page, page_size=parsed.page_size)
+    if requested_format == "json":
+        return jsonify(_json_result(catalog, parsed, result))
+    if result.total and parsed.page > _last_page(result.total, parsed.page_size):
+        abort(404, description=f"Page {parsed.page} is past the last page of these results.")
+    context = _page_context(catalog, parsed, result)
     if template == "explore.html" and result.total:
-        context["charts"] = chart_tables(catalog.search_index.aggregates(searched.query, catalog.vocabulary))
+        context["charts"] = chart_tables(catalog.search_index.aggregates(parsed.query, catalog.vocabulary))
     return render_template(template, error=None, **context)
 
 
@@ -135,7 +140,7 @@ def _format() -> str | None:
     return next((name for name, (media, _) in FORMATS.items() if media == best), None)
 
 
-def _parse(catalog: Catalog, wanted: str, default_page_size: int) -> Request:
+def _parse(catalog: Catalog, requested_format: str, default_page_size: int) -> Request:
     arguments = request.args
     requested = arguments.get("format", "").strip().lower()
     if requested and requested not in FORMATS:
@@ -147,9 +152,9 @@ def _parse(catalog: Catalog, wanted: str, default_page_size: int) -> Request:
         raise FilterError(f"sort: '{sort}' is not a sort order; use one of {', '.join(SORTS)}, "
                           "with a leading '-' for descending order")
     page = _whole_number(arguments, "page", 1, 1, 10**9)
-    downloads_all = FORMATS[wanted][1] and not arguments.get("page", "").strip() and not arguments.get("page_size", "").strip()
+    downloads_all = FORMATS[requested_format][1] and not arguments.get("page", "").strip() and not arguments.get("page_size", "").strip()
     page_size = None if downloads_all else _whole_number(arguments, "page_size", default_page_size, 1, MAX_PAGE_SIZE)
-    return Request(query, wanted, sort, page, page_size)
+    return Request(query, requested_format, sort, page, page_size)
 
 
 def _whole_number(arguments, name: str, default: int, low: int, high: int) -> int:
@@ -167,26 +172,29 @@ def _last_page(total: int, page_size: int) -> int:
 
 # Downloads
 
-def _download(catalog: Catalog, searched: Request) -> Response:
+def _download(catalog: Catalog, parsed: Request) -> Response:
     index = catalog.search_index
-    if searched.page_size is None:
-        rows = index.matching(searched.query, catalog.vocabulary, sort=searched.sort, limit=DOWNLOAD_LIMIT + 1)
+    if parsed.page_size is None:
+        rows = index.matching(parsed.query, catalog.vocabulary, sort=parsed.sort, limit=DOWNLOAD_LIMIT + 1)
         if len(rows) > DOWNLOAD_LIMIT:
             abort(400, description=f"More than {DOWNLOAD_LIMIT:,} datasets match, more than one download "
                                    "holds. Add a filter, download page by page (page=1&page_size=1000), or "
                                    "get the whole catalog from /catalog.ttl or the SPARQL endpoint.")
         names = [row["name"] for row in rows]
     else:
-        names = index.search(searched.query, catalog.vocabulary, sort=searched.sort, page=searched.page,
-                             page_size=searched.page_size, facets=False).names
+        names = index.search(parsed.query, catalog.vocabulary, sort=parsed.sort, page=parsed.page,
+                             page_size=parsed.page_size, facets=False).names
     graph = catalog.datasets_graph(names)
-    filename = f"umud-datasets.{searched.format}"
-    if searched.format == "csv":
+    filename = f"umud-datasets.{'json' if parsed.format == 'records' else parsed.format}"
+    if parsed.format in {"csv", "records"}:
         records = [graph_to_record(graph, dataset_iri(catalog.base_url, name), catalog.vocabulary) for name in names]
-        response = Response(records_csv(records), mimetype="text/csv")
+        if parsed.format == "csv":
+            response = Response(records_csv(records), mimetype="text/csv")
+        else:
+            response = Response(records_json(records), mimetype="application/json")
         response.charset = "utf-8"
     else:
-        response = rdf_response(with_labels(graph, catalog), FORMATS[searched.format][0])
+        response = rdf_response(with_labels(graph, catalog), FORMATS[parsed.format][0])
     response.headers["Content-Disposition"] = f"attachment; filename={filename}"
     response.headers["X-UMUD-Total"] = str(len(names))
     return response
@@ -194,16 +202,16 @@ def _download(catalog: Catalog, searched: Request) -> Response:
 
 # JSON
 
-def _json_result(catalog: Catalog, searched: Request, result: SearchResult) -> dict:
-    last = _last_page(result.total, searched.page_size)
+def _json_result(catalog: Catalog, parsed: Request, result: SearchResult) -> dict:
+    last = _last_page(result.total, parsed.page_size)
     return {
         "total": result.total,
         "count": result.total,
-        "page": searched.page,
-        "page_size": searched.page_size,
-        "sort": searched.sort,
-        "next": _url(page=searched.page + 1) if searched.page < last else None,
-        "previous": _url(page=searched.page - 1) if 1 < searched.page <= last else None,
+        "page": parsed.page,
+        "page_size": parsed.page_size,
+        "sort": parsed.sort,
+        "next": _url(page=parsed.page + 1) if parsed.page < last else None,
+        "previous": _url(page=parsed.page - 1) if 1 < parsed.page <= last else None,
         "datasets": [_json_row(catalog, row) for row in result.rows],
         "facets": result.facets,
         "message": None if result.total else "No dataset matches these filters.",
@@ -226,7 +234,7 @@ def _url(endpoint: str | None = None, **changes) -> str:
     return path + ("?" + urlencode(pairs) if pairs else "")
 
 
-def _page_context(catalog: Catalog, searched: Request | None, result: SearchResult | None) -> dict:
+def _page_context(catalog: Catalog, parsed: Request | None, result: SearchResult | None) -> dict:
     facets = result.facets if result is not None else {}
     context = {
         "arguments": request.args,
@@ -237,18 +245,18 @@ def _page_context(catalog: Catalog, searched: Request | None, result: SearchResu
         "active": _active_filters(),
         "sorts": SORT_LABELS,
         "result": result,
-        "searched": searched,
+        "parsed": parsed,
         "url": _url,
-        "downloads": {name: _url(format=name, page=None, page_size=None) for name in ("csv", "jsonld", "ttl")},
+        "downloads": {name: _url(format=name, page=None, page_size=None) for name in ("csv", "records", "jsonld", "ttl")},
         "download_limit": DOWNLOAD_LIMIT,
         "columns": TABLE_COLUMNS,
         "pages": None,
     }
-    if searched is not None and result is not None:
-        last = _last_page(result.total, searched.page_size)
-        context["pages"] = {"current": searched.page, "last": last,
-                            "first_row": (searched.page - 1) * searched.page_size + 1,
-                            "last_row": min(result.total, searched.page * searched.page_size)}
+    if parsed is not None and result is not None:
+        last = _last_page(result.total, parsed.page_size)
+        context["pages"] = {"current": parsed.page, "last": last,
+                            "first_row": (parsed.page - 1) * parsed.page_size + 1,
+                            "last_row": min(result.total, parsed.page * parsed.page_size)}
     return context
 
 
@@ -300,7 +308,7 @@ def _active_filters() -> list[dict]:
 # Charts
 
 def chart_tables(data: dict) -> list[dict]:
-    """Return each chart of the explore page with its title and the data table that stands in for it.
+    """Return each chart of the explore page with its title and the data table that replaces it without JavaScript.
 
     The ids name the charts that `static/explore.js` draws from the same data, fetched as JSON.
     """
@@ -333,9 +341,15 @@ def chart_tables(data: dict) -> list[dict]:
          "headings": ["Device", "Datasets"],
          "rows": [[row["device"], f"{row['datasets']:,}"] for row in data["devices"]]},
         {"id": "sample-images", "title": "Participants against images",
-         "note": (f"Each point is a dataset; {len(data['sample_vs_images']):,} of {data['total']:,} shown."
-                  if len(data["sample_vs_images"]) < data["total"] else "Each point is a dataset."),
+         "note": _scatter_note(len(data["sample_vs_images"]), data["total"]),
          "headings": ["Dataset", "Participants", "Images", "Data type"],
          "rows": [[row["name"], f"{row['sample_size']:,}", f"{row['image_count']:,}", row["data_type"]]
-                  for row in data["sample_vs_images"][:200]]},
+                  for row in data["sample_vs_images"][:SCATTER_TABLE_ROWS]]},
     ]
+
+
+def _scatter_note(points: int, total: int) -> str:
+    note = f"Each point is a dataset that gives both figures: {points:,} of the {total:,} matching datasets"
+    if points >= SCATTER_TABLE_ROWS:
+        note += f"; the table lists the first {SCATTER_TABLE_ROWS}"
+    return note + "."

@@ -264,6 +264,10 @@ def test_downloads_hold_the_shown_datasets(page, live_server, path):
     rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
     assert sorted(row["name"] for row in rows) == sorted(shown)
 
+    records = page.request.get(live_server + page.locator("#downloads").get_by_role(
+        "link", name="JSON", exact=True).get_attribute("href")).json()
+    assert sorted(record["name"] for record in records) == sorted(shown)
+
     for name, rdf_format in (("JSON-LD", "json-ld"), ("Turtle", "turtle")):
         response = page.request.get(live_server + links[name])
         assert response.ok

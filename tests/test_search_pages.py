@@ -130,6 +130,19 @@ def test_csv_download_has_every_field(client):
     assert int(rows[0]["sample_size"]) == record["sample_size"]
 
 
+def test_records_download_reloads(client, tmp_path):
+    """format=records gives the full records as a JSON array that `umud load` reads back."""
+    response = client.get(f"/datasets?{DOWNLOAD_QUERY}&format=records")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert "attachment" in response.headers["Content-Disposition"]
+    path = tmp_path / "download.json"
+    path.write_bytes(response.get_data())
+    records, _warnings = read_records(path)
+    assert sorted(record.name for record in records) == expected_download()
+    assert {record.name: record.link for record in records} == {name: SEED[name]["link"] for name in expected_download()}
+
+
 def test_empty_download(client):
     response = client.get("/datasets?format=ttl&muscle=Deltoid")
     assert response.status_code == 200

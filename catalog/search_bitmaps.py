@@ -1,0 +1,143 @@
+"""The search index in memory as bitmaps, for facet counts and chart data in microseconds.
+
+A bitmap is a Python integer whose bit `id` is set for each dataset id of the SQLite index
+(`catalog.search_index`). The index owns one `Bitmaps`, keeps it in step with its writes and
+drops it when it rebuilds.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import OrderedDict
+from itertools import groupby
+from typing import Any, Iterable
+
+# Charts: the width of an age bin in years.
+AGE_BIN = 10
+
+# A fixed pseudo-random order of datasets (Knuth's multiplicative hash of the id), for samples.
+SHUFFLED = "(d.id * 2654435761) % 4294967296, d.id"
+
+
+class ChartBitmaps:
+    """Bitmaps for the charts of the explore page, from the index as `bitmaps` describes it.
+
+    Image counts are kept as bit slices: `image_slices[k]` contains the datasets whose image count
+    has bit k set, so the images of any selection sum up as sum(2**k * popcount(slice & selection)).
+    """
+
+    def __init__(self, connection: sqlite3.Connection, bitmaps: Bitmaps):
+        self.direct: dict[str, dict[str, int]] = {"muscle": {}, "device": {}}
+        rows = connection.execute("SELECT field, value, dataset_id FROM dataset_values "
+                                  "WHERE field IN ('muscle', 'device') ORDER BY field, value")
+        for (facet, value), group in groupby(rows, key=lambda row: (row[0], row[1])):
+            self.direct[facet][value] = bitmaps.from_ids(row[2] for row in group)
+        self.data_types = self._groups(connection, bitmaps, "data_type")
+        known = 0
+        for bitmap in self.data_types.values():
+            known |= bitmap
+        if bitmaps.everything & ~known:
+            self.data_types["unknown"] = bitmaps.everything & ~known
+        self.years = self._groups(connection, bitmaps, "year")
+        self.ages = self._groups(connection, bitmaps, f"CAST(age / {AGE_BIN} AS INTEGER) * {AGE_BIN}", "age")
+        self.plotted = bitmaps.from_ids(id_ for (id_,) in connection.execute(
+            "SELECT id FROM datasets WHERE sample_size IS NOT NULL AND image_count IS NOT NULL"))
+        counts = connection.execute("SELECT id, image_count FROM datasets WHERE image_count > 0").fetchall()
+        top = max((count for _, count in counts), default=0)
+        self.image_slices = [bitmaps.from_ids(id_ for id_, count in counts if count >> bit & 1)
+                             for bit in range(top.bit_length())]
+
+    @staticmethod
+    def _groups(connection, bitmaps: Bitmaps, expression: str, column: str | None = None) -> dict[Any, int]:
+        rows = connection.execute(f"SELECT {expression} AS grouped, id FROM datasets "
+                                  f"WHERE {column or expression} IS NOT NULL ORDER BY grouped")
+        return {value: bitmaps.from_ids(row[1] for row in group)
+                for value, group in groupby(rows, key=lambda row: row[0])}
+
+    def image_sum(self, selection: int) -> int:
+        return sum((bitmap & selection).bit_count() << bit for bit, bitmap in enumerate(self.image_slices))
+
+
+class Bitmaps:
+    """The index in memory as bitmaps: Python integers whose bit `id` is set for each dataset id.
+
+    `facets[field][value]` contains the datasets a facet value counts, `everything` every dataset.
+    Counting a facet value within a selection is `(bitmap & selection).bit_count()`, which takes
+    microseconds at 100,000 datasets, where a SQL COUNT per facet takes tens of milliseconds.
+    Orders of all datasets by each sort key and the matches of recent texts are kept here too.
+    """
+
+    TEXTS_KEPT = 64
+
+    def __init__(self, connection: sqlite3.Connection):
+        self.connection = connection
+        top = connection.execute("SELECT COALESCE(MAX(id), 0) FROM datasets").fetchone()[0]
+        self.bytes = top // 8 + 1
+        self.everything = self.from_ids(id_ for (id_,) in connection.execute("SELECT id FROM datasets"))
+        self.facets: dict[str, dict[str, int]] = {}
+        rows = connection.execute("SELECT field, value, dataset_id FROM dataset_facets ORDER BY field, value")
+        for (facet, value), group in groupby(rows, key=lambda row: (row[0], row[1])):
+            self.facets.setdefault(facet, {})[value] = self.from_ids(row[2] for row in group)
+        labels = connection.execute("SELECT labels, id FROM datasets WHERE labels IS NOT NULL ORDER BY labels")
+        self.facets["labels"] = {"true" if truth else "false": self.from_ids(row[1] for row in group)
+                                 for truth, group in groupby(labels, key=lambda row: row[0])}
+        self.orders: dict[str, list[int]] = {}
+        # Recent texts: the bitmap of their matches, and the matches in a ranked order.
+        self.texts: OrderedDict[str, int] = OrderedDict()
+        self.rankings: OrderedDict[tuple[str, str], list[int]] = OrderedDict()
+        # The bitmaps of the explore page's charts, built on first use.
+        self.charts: ChartBitmaps | None = None
+
+    def from_ids(self, ids: Iterable[int]) -> int:
+        bits = bytearray(self.bytes)
+        for id_ in ids:
+            bits[id_ >> 3] |= 1 << (id_ & 7)
+        return int.from_bytes(bits, "little")
+
+    def order(self, order: str) -> list[int]:
+        """Return every dataset id in a SQL order of `datasets d`, kept until the index changes."""
+        if order not in self.orders:
+            self.orders[order] = [id_ for (id_,) in self.connection.execute(f"SELECT d.id FROM datasets d ORDER BY {order}")]
+        return self.orders[order]
+
+    def text(self, text: str, sql: str, parameters: list, order: str | None = None,
+             match: str | None = None) -> tuple[int, list[int]]:
+        """Return the datasets that match a text, and them ranked by `order` if given.
+
+        `sql` and `parameters` are the text's condition on `datasets d`; `match` is the FTS5
+        query whose matches `order` ranks.
+        """
+        if text not in self.texts:
+            self.texts[text] = self.from_ids(id_ for (id_,) in self.connection.execute(
+                f"SELECT d.id FROM datasets d WHERE {sql}", parameters))
+            if len(self.texts) > self.TEXTS_KEPT:
+                self.texts.popitem(last=False)
+        self.texts.move_to_end(text)
+        if order is None:
+            return self.texts[text], []
+        if (text, order) not in self.rankings:
+            self.rankings[(text, order)] = [id_ for (id_,) in self.connection.execute(
+                "SELECT d.id FROM datasets d JOIN dataset_text ON dataset_text.rowid = d.id "
+                f"WHERE dataset_text MATCH ? ORDER BY {order}", [match])]
+            if len(self.rankings) > self.TEXTS_KEPT:
+                self.rankings.popitem(last=False)
+        self.rankings.move_to_end((text, order))
+        return self.texts[text], self.rankings[(text, order)]
+
+
+def take(order: list[int], selection: int, size: int, offset: int, limit: int | None) -> list[int]:
+    """Return the ids in `order` whose bit is set in `selection`, skipping `offset`, at most `limit`."""
+    if limit is not None and limit <= 0:
+        return []
+    bits = selection.to_bytes(size, "little")
+    selected: list[int] = []
+    skip = offset
+    for id_ in order:
+        if bits[id_ >> 3] >> (id_ & 7) & 1:
+            if skip:
+                skip -= 1
+                continue
+            selected.append(id_)
+            if limit is not None and len(selected) == limit:
+                break
+    return selected
