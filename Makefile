@@ -24,4 +24,4 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 
 clean:
-	rm -rf $(VENV) umud-store umud-store.search.sqlite .pytest_cache test-artifacts
+	rm -rf $(VENV) umud-store umud-store.search.sqlite umud-store.curation.sqlite .pytest_cache test-artifacts

@@ -54,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="SQLite file of the search index, derived from the store and rebuilt when "
                             "stale (env UMUD_SEARCH_INDEX; default: beside an Oxigraph store as "
                             "STORE.search.sqlite, in memory for a remote store)")
+    _curation_option(serve)
     serve.set_defaults(command=_serve)
 
     load = commands.add_parser("load", help="validate files and write their datasets to the store")
@@ -73,10 +74,72 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--output", "-o", type=Path, help="file to write (default: standard output)")
     export.set_defaults(command=_export)
 
+    curator = commands.add_parser("curator", help="manage curator accounts")
+    actions = curator.add_subparsers(required=True, metavar="ACTION")
+    for action, help_text in (("add", "add a curator; the password is read from standard input"),
+                              ("remove", "remove a curator and the curator's API tokens"),
+                              ("list", "list the curators"),
+                              ("token", "print a new API token of a curator, for scripts")):
+        command = actions.add_parser(action, help=help_text)
+        command.add_argument("--store", default=os.environ.get("UMUD_STORE", DEFAULT_STORE),
+                             help="the store the server runs on; the curation database lies beside it")
+        _curation_option(command)
+        if action != "list":
+            command.add_argument("name", help="the curator's sign-in name")
+        command.set_defaults(command=_curator, action=action)
+
     from harvesters.cli import add_commands
 
     add_commands(commands, _store_options, _open)
     return parser
+
+
+def _curation_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--curation-db", default=os.environ.get("UMUD_CURATION_DB"),
+                        help="SQLite file of curators and pending submissions, private to the server "
+                             "(env UMUD_CURATION_DB; default: beside an Oxigraph store as STORE.curation.sqlite, "
+                             "umud-curation.sqlite for a remote store)")
+
+
+def curation_path(store: str, given: str | None) -> str:
+    if given:
+        return given
+    if str(store).startswith(("http://", "https://")):
+        return "umud-curation.sqlite"
+    return str(Path(store)) + ".curation.sqlite"
+
+
+def _curator(arguments: argparse.Namespace) -> int:
+    import getpass
+
+    from .curation import Curation, CurationError
+
+    curation = Curation(curation_path(arguments.store, arguments.curation_db))
+    try:
+        if arguments.action == "add":
+            if sys.stdin.isatty():
+                password = getpass.getpass(f"Password for {arguments.name}: ")
+                if getpass.getpass("Repeat it: ") != password:
+                    print("umud: the two passwords differ; nothing was changed", file=sys.stderr)
+                    return 1
+            else:
+                password = sys.stdin.readline().rstrip("\n")
+            curation.add_curator(arguments.name, password)
+            print(f"added curator {arguments.name}")
+        elif arguments.action == "remove":
+            curation.remove_curator(arguments.name)
+            print(f"removed curator {arguments.name}")
+        elif arguments.action == "token":
+            print(curation.create_token(arguments.name, "command line"))
+        else:
+            for name, created in curation.curators():
+                print(f"{name}\tsince {created}")
+    except CurationError as error:
+        print(f"umud: {error}", file=sys.stderr)
+        return 1
+    finally:
+        curation.close()
+    return 0
 
 
 def _store_options(parser: argparse.ArgumentParser) -> None:
@@ -119,6 +182,7 @@ def _serve(arguments: argparse.Namespace) -> int:
     report = catalog.attach_index(SearchIndex(index_path))
     logging.getLogger("umud").info("search index %s: %s in %.1f s", index_path, report, time.perf_counter() - started)
     settings = Settings(base_url=catalog.base_url, store_location=str(arguments.store),
+                        curation_path=curation_path(arguments.store, arguments.curation_db),
                         query_timeout=arguments.query_timeout, result_limit=arguments.result_limit,
                         sparql_workers=max(1, arguments.sparql_workers))
     app = create_app(catalog, settings)

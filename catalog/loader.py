@@ -14,6 +14,7 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF
 
+from .history import Change
 from .namespaces import DCAT
 from .rdf_mapping import graph_to_record, record_to_graph
 from .record import Problem, Record, RecordError, parse_record
@@ -162,8 +163,11 @@ def check_record(record: Record, catalog: Catalog) -> tuple[Graph, list[Problem]
     return graph, violations, warnings
 
 
-def process_files(paths: list[Path], catalog: Catalog, *, write: bool) -> list[FileResult]:
-    """Validate each file and, when `write` is set, store the records of every valid file."""
+def process_files(paths: list[Path], catalog: Catalog, *, write: bool, agent: str = "umud load") -> list[FileResult]:
+    """Validate each file and, when `write` is set, store the records of every valid file.
+
+    Each stored record becomes a new version attributed to `agent`, with the file as the reason.
+    """
     results = []
     for path in paths:
         result = FileResult(str(path))
@@ -181,7 +185,7 @@ def process_files(paths: list[Path], catalog: Catalog, *, write: bool) -> list[F
             result.errors += violations
             checked.append((record.name, graph))
         if result.ok and write:
-            catalog.write(checked)
+            catalog.write(checked, Change(agent, f"loaded from {path.name}"))
         result.datasets = [name for name, _ in checked]
         results.append(result)
     return results

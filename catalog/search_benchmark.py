@@ -28,6 +28,7 @@ from pathlib import Path
 from rdflib import Dataset, Graph, URIRef
 
 from . import DEFAULT_BASE_URL, SEED_DIR
+from .history import Change
 from .loader import read_records
 from .rdf_mapping import dataset_iri, record_to_graph
 from .record import Author, Record
@@ -171,7 +172,7 @@ def load_catalog(size: int, directory: Path, naive: bool) -> tuple[Catalog, Cata
         for number in range(start, min(size, start + BATCH_SIZE)):
             record = generator.record(number)
             batch.append((record.name, record_to_graph(record, DEFAULT_BASE_URL, vocabulary, MODIFIED)))
-        catalog.write(batch)
+        catalog.write(batch, Change("search benchmark", "synthetic record"))
         if dataset is not None:
             for name, graph in batch:
                 named = dataset.graph(URIRef(dataset_iri(DEFAULT_BASE_URL, name)))

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, XSD
 
+from .history import Change, Version, entry_graph, history_iri, last_versions, read_history, version_iri
 from .namespaces import DCAT, ONTOLOGY_GRAPH, UMUD, sparql_prologue
 from .rdf_mapping import catalog_iri, dataset_iri, graph_to_record
 from .record import NAME_PATTERN, Record
@@ -53,6 +54,8 @@ class Catalog:
         # The search index kept in step with every write, once `attach_index` has given one.
         self.search_index: SearchIndex | None = None
         self._sync_lock = threading.Lock()
+        # Writes read the last version numbers before they write, so they run one at a time.
+        self._write_lock = threading.Lock()
 
     def attach_index(self, index: SearchIndex) -> str:
         """Bring `index` up to date with the store and keep it so on every write; returns what sync did."""
@@ -100,39 +103,78 @@ class Catalog:
 
     # Writing
 
-    def write(self, datasets: list[tuple[str, Graph]]) -> None:
-        """Replace the graphs of datasets (name, graph) and link them from the catalog.
+    def write(self, datasets: list[tuple[str, Graph]], change: Change) -> None:
+        """Replace the graphs of datasets (name, graph), link them from the catalog and keep each as
+        a new version made by `change`.
 
         All of it is one SPARQL update, so either every dataset is written or none is.
         """
-        links = Graph()
-        operations = []
-        for name, graph in datasets:
-            dataset = dataset_iri(self.base_url, name)
-            links.add((self.iri, DCAT.dataset, dataset))
-            links.add((self.iri, DCAT.record, URIRef(f"{dataset}/record")))
-            operations.append(f"DROP SILENT GRAPH <{dataset}>")
-            operations.append(insert_data(dataset, graph))
-        operations.append(insert_data(self.iri, links))
-        before, after = self._update_with_revision(operations, [name for name, _ in datasets])
+        with self._write_lock:
+            dataset_iris = [dataset_iri(self.base_url, name) for name, _ in datasets]
+            last = last_versions(self.store, dataset_iris)
+            time = _now()
+            links = Graph()
+            operations = []
+            for (name, graph), dataset in zip(datasets, dataset_iris):
+                number = last.get(dataset, (0, ""))[0] + 1
+                kind = "created" if number == 1 else "updated"
+                links.add((self.iri, DCAT.dataset, dataset))
+                links.add((self.iri, DCAT.record, URIRef(f"{dataset}/record")))
+                operations.append(f"DROP SILENT GRAPH <{dataset}>")
+                operations.append(insert_data(dataset, graph))
+                operations.append(insert_data(version_iri(dataset, number), _with_fresh_blank_nodes(graph)))
+                operations.append(insert_data(history_iri(dataset),
+                                              entry_graph(self.base_url, dataset, number, kind, change, time)))
+            operations.append(insert_data(self.iri, links))
+            before, after = self._update_with_revision(operations, [name for name, _ in datasets])
         if self.search_index is not None:
             written = [graph_to_record(graph, dataset_iri(self.base_url, name), self.vocabulary)
                        for name, graph in datasets]
             self.search_index.record_written(self, written, before, after)
 
-    def remove(self, names: list[str]) -> None:
-        """Delete datasets: their graphs and their links from the catalog, in one SPARQL update."""
+    def withdraw(self, name: str, change: Change) -> None:
+        """Take a dataset out of the catalog, keeping its versions and a tombstone that says why.
+
+        Raises LookupError when there is no such dataset.
+        """
+        if self.dataset_graph(name) is None:
+            raise LookupError(f"there is no dataset named '{name}' in this catalog")
+        dataset = dataset_iri(self.base_url, name)
+        with self._write_lock:
+            number = last_versions(self.store, [dataset]).get(dataset, (0, ""))[0] + 1
+            operations = self._unlink(name) + [insert_data(
+                history_iri(dataset), entry_graph(self.base_url, dataset, number, "withdrawn", change, _now()))]
+            before, after = self._update_with_revision(operations, [name], removed=True)
+        if self.search_index is not None:
+            self.search_index.record_removed([name], before, after)
+
+    def purge(self, names: list[str]) -> None:
+        """Delete datasets with their versions and history, as if they had never been written.
+
+        Only for records that must not stay public at all (test data, personal data published by
+        mistake); every other removal is a `withdraw`.
+        """
         operations = []
         for name in names:
-            if not NAME_PATTERN.match(name):
-                raise ValueError(f"'{name}' is not a dataset name")
             dataset = dataset_iri(self.base_url, name)
-            operations.append(f"DROP SILENT GRAPH <{dataset}>")
-            for predicate, target in ((DCAT.dataset, dataset), (DCAT.record, f"{dataset}/record")):
-                operations.append(f"DELETE WHERE {{ GRAPH <{self.iri}> {{ <{self.iri}> <{predicate}> <{target}> }} }}")
-        before, after = self._update_with_revision(operations, names, removed=True)
+            operations += self._unlink(name)
+            operations.append(f"DROP SILENT GRAPH <{history_iri(dataset)}>")
+            operations.append(f"DELETE {{ GRAPH ?version {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?version {{ ?s ?p ?o }} "
+                              f"FILTER(STRSTARTS(STR(?version), \"{dataset}/versions/\")) }}")
+        with self._write_lock:
+            before, after = self._update_with_revision(operations, names, removed=True)
         if self.search_index is not None:
             self.search_index.record_removed(names, before, after)
+
+    def _unlink(self, name: str) -> list[str]:
+        """Return the operations that drop a dataset's graph and its links from the catalog."""
+        if not NAME_PATTERN.match(name):
+            raise ValueError(f"'{name}' is not a dataset name")
+        dataset = dataset_iri(self.base_url, name)
+        operations = [f"DROP SILENT GRAPH <{dataset}>"]
+        for predicate, target in ((DCAT.dataset, dataset), (DCAT.record, f"{dataset}/record")):
+            operations.append(f"DELETE WHERE {{ GRAPH <{self.iri}> {{ <{self.iri}> <{predicate}> <{target}> }} }}")
+        return operations
 
     def _update_with_revision(self, operations: list[str], names: list[str],
                               removed: bool = False) -> tuple[str | None, str]:
@@ -185,6 +227,20 @@ class Catalog:
             return Graph()
         return self.store.construct(
             f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?g {{ {graphs} }} GRAPH ?g {{ ?s ?p ?o }} }}")
+
+    def history(self, name: str) -> list[Version]:
+        """Return the versions of a dataset, oldest first, also after a withdrawal; empty when unknown."""
+        if not NAME_PATTERN.match(name):
+            return []
+        return read_history(self.store, dataset_iri(self.base_url, name))
+
+    def version_graph(self, name: str, number: int) -> Graph | None:
+        """Return the dataset's graph as version `number` made it, or None when there is no such version."""
+        if not NAME_PATTERN.match(name):
+            return None
+        graph = self.store.construct(
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{version_iri(dataset_iri(self.base_url, name), number)}> {{ ?s ?p ?o }} }}")
+        return graph if len(graph) else None
 
     def is_empty(self) -> bool:
         return not self.store.ask(sparql_prologue() + "ASK { GRAPH ?dataset { ?dataset a dcat:Dataset } }")
@@ -247,6 +303,22 @@ class Catalog:
               OPTIONAL {{ ?record foaf:primaryTopic ?dataset ; dcterms:modified ?modified }}
             }} }} ORDER BY DESC(STR(?issued)) DESC(?modified) ?name LIMIT {int(count)}""")
         return [str(row["name"]) for row in rows]
+
+
+def _with_fresh_blank_nodes(graph: Graph) -> Graph:
+    """Return a copy of a graph with new blank nodes; one SPARQL update may not share a blank node
+    between two INSERT DATA blocks."""
+    renamed: dict[BNode, BNode] = {}
+
+    def fresh(term):
+        if isinstance(term, BNode):
+            return renamed.setdefault(term, BNode())
+        return term
+
+    copy = Graph()
+    for subject, predicate, value in graph:
+        copy.add((fresh(subject), predicate, fresh(value)))
+    return copy
 
 
 def insert_data(graph_name: URIRef, graph: Graph) -> str:

@@ -24,7 +24,7 @@ def open_catalog(store_location: str | Path, base_url: str, *, seed_if_empty: bo
 
 
 def load_seed(catalog: Catalog) -> None:
-    results = process_files(sorted(SEED_DIR.glob("*.json")), catalog, write=True)
+    results = process_files(sorted(SEED_DIR.glob("*.json")), catalog, write=True, agent="UMUD seed catalog")
     failed = [result for result in results if not result.ok]
     for result in failed:
         log.error("seed file %s was not loaded: %s", result.source, "; ".join(map(str, result.errors)))

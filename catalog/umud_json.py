@@ -101,3 +101,26 @@ def _with_umud_key(problem: Problem) -> Problem:
             location = key + (f"[{rest}]" if rest else "")
             return Problem(location, problem.message)
     return problem
+
+
+def record_to_umud_json(record: Record, vocabulary: Vocabulary | None = None) -> dict[str, Any]:
+    """Return a record in the original UMUD application's JSON format.
+
+    That format has no title, keywords or ORCID iDs, so those are left out; concepts are written
+    as their labels, licences and file formats as the application listed them.
+    """
+    vocabulary = vocabulary or default_vocabulary()
+    data: dict[str, Any] = {}
+    for key, field in UMUD_KEYS.items():
+        value = getattr(record, field.name)
+        if field.name == "authors":
+            value = [author.name for author in value]
+        elif field.name == "license" and value is not None:
+            concept = vocabulary.concept(field.scheme, value)
+            value = concept.label if concept is not None else value
+        elif field.name == "year" and value is not None:
+            value = str(value)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        data[key] = value if value != [] else None
+    return data

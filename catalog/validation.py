@@ -43,6 +43,8 @@ class ShapeResult:
 @dataclass(frozen=True)
 class ShapeReport:
     results: tuple[ShapeResult, ...]
+    # The sh:ValidationReport that pyshacl wrote.
+    graph: Graph | None = None
 
     @property
     def conforms(self) -> bool:
@@ -88,4 +90,4 @@ def validate_graph(data: Graph, vocabulary: Vocabulary | None = None, shapes: st
             shape_name=str(shapes_graph(shapes).value(source_shape, SH.name) or "") if source_shape else "",
         ))
     results.sort(key=lambda result: (result.severity != "Violation", result.focus, result.path))
-    return ShapeReport(tuple(results))
+    return ShapeReport(tuple(results), results_graph)

@@ -147,22 +147,24 @@ def apply_values(data: dict, values: list[str]) -> dict:
 
 
 def _accept(arguments, open_catalog) -> int:
+    from catalog.history import Change
     from catalog.loader import check_record
     from catalog.record import RecordError, parse_record
 
     catalog = open_catalog(arguments, seed_if_empty=False)
     try:
         candidate = candidate_iri(catalog.base_url, arguments.candidate)
-        _require_status(catalog, candidate, "pending")
+        require_status(catalog, candidate, "pending")
         data = apply_values(record_data(catalog, candidate), arguments.values)
-        data["name"] = arguments.name or data.get("name") or _name_from(data)
-        _require_new(catalog, data)
+        data["name"] = arguments.name or data.get("name") or name_from(data)
+        require_new(catalog, data)
         record, warnings = parse_record(data, f"candidate {arguments.candidate}", catalog.vocabulary)
         graph, violations, shape_warnings = check_record(record, catalog)
         if violations:
             raise RecordError(f"candidate {arguments.candidate}", violations)
-        catalog.write([(record.name, graph)])
-        _set_status(catalog, candidate, "accepted", f"published as {record.name}")
+        catalog.write([(record.name, graph)],
+                      Change("umud candidates accept", f"accepted harvest candidate {arguments.candidate}"))
+        set_status(catalog, candidate, "accepted", f"published as {record.name}")
     except (ValueError, RecordError) as error:
         print(f"umud: {error}", file=sys.stderr)
         if isinstance(error, RecordError):
@@ -176,7 +178,7 @@ def _accept(arguments, open_catalog) -> int:
     return 0
 
 
-def _require_status(catalog, candidate: URIRef, expected: str) -> None:
+def require_status(catalog, candidate: URIRef, expected: str) -> None:
     rows = catalog.store.select(sparql_prologue() + f"""
         SELECT ?status ?reason WHERE {{ GRAPH <{candidate}> {{ <{candidate}> umud:candidateStatus ?status .
                                                           OPTIONAL {{ <{candidate}> umud:statusReason ?reason }} }} }}""")
@@ -188,7 +190,7 @@ def _require_status(catalog, candidate: URIRef, expected: str) -> None:
         raise ValueError(f"candidate {candidate.rsplit('/', 1)[-1]} is {status} already{reason}")
 
 
-def _require_new(catalog, data: dict) -> None:
+def require_new(catalog, data: dict) -> None:
     """Refuse a name or DOI that a catalogued dataset has already: accepting never overwrites one."""
     if catalog.dataset_graph(data["name"]) is not None:
         raise ValueError(f"a dataset named {data['name']} is in the catalog already; choose another --name")
@@ -209,8 +211,8 @@ def _reject(arguments, open_catalog) -> int:
         if not arguments.reason.strip():
             raise ValueError("give the reason for rejecting with --reason")
         candidate = candidate_iri(catalog.base_url, arguments.candidate)
-        _require_status(catalog, candidate, "pending")
-        _set_status(catalog, candidate, "rejected", arguments.reason.strip())
+        require_status(catalog, candidate, "pending")
+        set_status(catalog, candidate, "rejected", arguments.reason.strip())
     except ValueError as error:
         print(f"umud: {error}", file=sys.stderr)
         return 1
@@ -220,7 +222,7 @@ def _reject(arguments, open_catalog) -> int:
     return 0
 
 
-def _set_status(catalog, candidate: URIRef, status: str, reason: str) -> None:
+def set_status(catalog, candidate: URIRef, status: str, reason: str) -> None:
     reason_literal = Literal(reason).n3()
     catalog.store.update(sparql_prologue() + f"""
         DELETE WHERE {{ GRAPH <{candidate}> {{ <{candidate}> umud:candidateStatus ?old }} }} ;
@@ -229,7 +231,7 @@ def _set_status(catalog, candidate: URIRef, status: str, reason: str) -> None:
                                                           umud:statusReason {reason_literal} }} }}""")
 
 
-def _name_from(data: dict) -> str:
+def name_from(data: dict) -> str:
     title = html.unescape(re.sub(r"<[^>]+>", " ", data.get("title", "")))
     words = re.findall(r"[A-Za-z0-9]+", title)[:3]
     stem = "".join(word[:1].upper() + word[1:] for word in words) or "Dataset"

@@ -73,25 +73,37 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
 
 def build_sources(arguments: argparse.Namespace) -> dict:
     """Return the four sources sharing one client that may contact only their base URLs."""
+    urls = {source: getattr(arguments, f"{source}_url") for source in DEFAULT_URLS}
+    rate = getattr(arguments, "requests_per_minute", REQUESTS_PER_MINUTE)
+    if rate <= 0:
+        raise ValueError(f"--requests-per-minute must be positive, not {rate}")
+    return sources_for(urls, rate)
+
+
+def sources_for(urls: dict[str, str], requests_per_minute: float = REQUESTS_PER_MINUTE, **client_options) -> dict:
+    """Return the four sources at the given API base URLs, sharing one client that may contact only them."""
     from .datacite import DataCiteSource
     from .http import HarvestClient
     from .oai import OaiSource
     from .osf import OsfSource
     from .zenodo import ZenodoSource
 
-    urls = {source: getattr(arguments, f"{source}_url").rstrip("/") for source in DEFAULT_URLS}
-    rate = getattr(arguments, "requests_per_minute", REQUESTS_PER_MINUTE)
-    if rate <= 0:
-        raise ValueError(f"--requests-per-minute must be positive, not {rate}")
-    client = HarvestClient(urls.values(), requests_per_minute={urlsplit(url).hostname: rate for url in urls.values()})
+    urls = {source: url.rstrip("/") for source, url in urls.items()}
+    client = HarvestClient(urls.values(), requests_per_minute={urlsplit(url).hostname: requests_per_minute
+                                                               for url in urls.values()}, **client_options)
     return {"zenodo": ZenodoSource(client, urls["zenodo"]), "osf": OsfSource(client, urls["osf"]),
             "datacite": DataCiteSource(client, urls["datacite"]), "oai": OaiSource(client, urls["oai"])}
+
+
+def default_urls() -> dict[str, str]:
+    """Return the API base URLs from the environment, else the public services."""
+    return {source: os.environ.get(variable, default) for source, (variable, default) in DEFAULT_URLS.items()}
 
 
 def _records(arguments: argparse.Namespace, sources: dict, catalog) -> Iterator[HarvestedRecord | HarvestError]:
     kind = arguments.harvest_source
     if kind == "doi":
-        yield from _each(arguments.values, lambda value: _by_identifier(value, sources))
+        yield from _each(arguments.values, lambda value: by_identifier(value, sources))
     elif kind == "zenodo":
         yield from _each(arguments.records, sources["zenodo"].record)
         if arguments.search:
@@ -110,7 +122,7 @@ def _records(arguments: argparse.Namespace, sources: dict, catalog) -> Iterator[
                 yield item
     elif kind == "refresh":
         for dataset, value in catalogued_sources(catalog):
-            for item in _each([value], lambda identifier: _by_identifier(identifier, sources)):
+            for item in _each([value], lambda identifier: by_identifier(identifier, sources)):
                 if isinstance(item, HarvestError):
                     yield HarvestError(item.url, f"{item.reason} (refreshing {str(dataset).rsplit('/', 1)[-1]})")
                 else:
@@ -127,7 +139,8 @@ def _each(values: Iterable, fetch) -> Iterator[HarvestedRecord | HarvestError]:
             yield HarvestError(str(value), str(error))
 
 
-def _by_identifier(value: str, sources: dict) -> HarvestedRecord:
+def by_identifier(value: str, sources: dict) -> HarvestedRecord:
+    """Fetch the record of a DOI or landing page URL from the source that serves it."""
     from .datacite import resolve_source
 
     from .http import HttpStatusError

@@ -98,8 +98,8 @@ class CatalogHarvest:
         if not report.conforms:
             raise ValueError("; ".join(str(result) for result in report.violations))
         if is_candidate:
-            # NOTE: candidate graphs are part of the union graph that /sparql queries by default.
-            # Pending candidates are therefore visible there, although pages and counts leave them out.
+            # Candidate graphs stay out of the pages, the counts and the embedded /sparql endpoint,
+            # whose snapshots drop them. NOTE: a remote store's own endpoint still serves them.
             graph.add((dataset, RDF.type, UMUD.Candidate))
         operations = [f"DROP SILENT GRAPH <{name}>", insert_data(name, graph)]
         if is_candidate and stored_hash is None:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from catalog.curation import Curation
 from catalog.service import Catalog
+from harvesters.cli import default_urls, sources_for
 
 from .negotiation import accepted
+from .auth import RateLimiter
+from .contribute import CHECK_LIMIT, contribute
+from .curate import curate
 from .pages import pages
 from .search_pages import search
 from .settings import Settings
@@ -31,8 +37,21 @@ def create_app(catalog: Catalog, settings: Settings) -> Flask:
         from catalog.search_index import SearchIndex
 
         catalog.attach_index(SearchIndex())
+    curation = Curation(settings.curation_path)
+    app.extensions["umud_curation"] = curation
+    app.secret_key = curation.secret_key()
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
+                      PERMANENT_SESSION_LIFETIME=timedelta(hours=12))
+    app.extensions["umud_submission_limit"] = RateLimiter(*settings.submission_limit)
+    app.extensions["umud_check_limit"] = RateLimiter(*CHECK_LIMIT)
+    app.extensions["umud_sign_in_limit"] = RateLimiter(10, 300)
+    app.extensions["umud_harvest_sources"] = sources_for(settings.harvest_urls or default_urls(), timeout=15.0,
+                                                         max_retries=1)
     app.register_blueprint(pages)
     app.register_blueprint(search)
+    app.register_blueprint(contribute)
+    app.register_blueprint(curate)
     app.register_blueprint(create_sparql_blueprint(service), url_prefix="/sparql")
     _register_error_pages(app)
     return app

@@ -1,7 +1,9 @@
 """Pages for people and the RDF views of the same resources.
 
     /                      home: totals and the newest datasets
-    /datasets/{name}       landing page, or RDF by Accept or suffix (.ttl .jsonld .rdf .nt)
+    /datasets/{name}       landing page, or RDF by Accept or suffix (.ttl .jsonld .rdf .nt);
+                           410 Gone with the reason once the dataset is withdrawn
+    /datasets/{name}/history, /datasets/{name}/versions/{n}   every version, each viewable and exportable
     /catalog               the DCAT catalog (RDF), HTML for browsers
     /ontology, /shapes     the vocabularies and the SHACL shapes (HTML, or RDF by Accept or suffix)
     /about                 what UMUD is and how its metadata is modelled
@@ -9,18 +11,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, url_for
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SKOS
 
 from catalog.export import catalog_graph
 from catalog.fields import FIELDS
 from catalog.namespaces import ONTOLOGY_GRAPH, bind_prefixes
-from catalog.rdf_mapping import dataset_iri
+from catalog.rdf_mapping import dataset_iri, graph_to_record
 from catalog.service import Catalog
 from catalog.validation import shapes_graph
 
-from .negotiation import BY_MEDIA_TYPE, BY_SUFFIX, negotiate, served_types, split_suffix
+from .negotiation import BY_MEDIA_TYPE, BY_SUFFIX, accepted, negotiate, served_types, split_suffix
 from .schema_org import citation_text, dataset_jsonld
 from .shapes_view import describe_shapes
 from .vocabulary_view import describe_vocabulary
@@ -54,7 +56,7 @@ def dataset(name: str):
     stem, suffix_format = split_suffix(name)
     graph = catalog.dataset_graph(stem)
     if graph is None:
-        abort(404, description=f"There is no dataset named '{stem}' in this catalog.")
+        return _tombstone_or_404(catalog, stem)
     if suffix_format is not None:
         return rdf_response(with_labels(graph, catalog), suffix_format.media_type)
 
@@ -73,11 +75,65 @@ def dataset(name: str):
     return response
 
 
-def _part_of_dataset(catalog: Catalog, name: str, rest: str):
-    """Redirect a resource described inside a dataset's graph (its record, distributions, authors).
+def _tombstone_or_404(catalog: Catalog, name: str):
+    """Answer for a dataset that is not in the catalog: 410 Gone with the reason when it was withdrawn."""
+    history = catalog.history(name)
+    if not history or history[-1].kind != "withdrawn":
+        abort(404, description=f"There is no dataset named '{name}' in this catalog.")
+    withdrawal = history[-1]
+    message = (f"The dataset '{name}' was withdrawn from the catalog on {withdrawal.time:%Y-%m-%d} by "
+               f"{withdrawal.agent}: {withdrawal.reason}")
+    if accepted().best_match(["text/html", "application/json"]) != "text/html":
+        return jsonify({"status": 410, "error": "Gone", "message": message, "name": name,
+                        "history": url_for("pages.dataset", name=f"{name}/history", _external=True)}), 410
+    return render_template("tombstone.html", name=name, withdrawal=withdrawal, versions=history), 410
 
-    Those IRIs have no document of their own: 303 See Other points to the dataset's description.
+
+def _history(catalog: Catalog, name: str):
+    versions = catalog.history(name)
+    if not versions:
+        abort(404, description=f"There is no dataset named '{name}' in this catalog.")
+    if accepted().best_match(["text/html", "application/json"]) == "application/json":
+        return jsonify({"name": name, "versions": [
+            {"number": version.number, "kind": version.kind, "time": version.time.isoformat(), "agent": version.agent,
+             "reason": version.reason,
+             "url": url_for("pages.dataset", name=f"{name}/versions/{version.number}", _external=True)
+             if version.has_graph else None} for version in versions]})
+    current = catalog.dataset_graph(name) is not None
+    return render_template("history.html", name=name, versions=list(reversed(versions)), current=current)
+
+
+def _version(catalog: Catalog, name: str, number_text: str):
+    stem, suffix_format = split_suffix(number_text)
+    if not stem.isdigit():
+        abort(404, description=f"'{number_text}' is not a version number of '{name}'.")
+    graph = catalog.version_graph(name, int(stem))
+    if graph is None:
+        abort(404, description=f"The dataset '{name}' has no version {stem}.")
+    if suffix_format is not None:
+        return rdf_response(with_labels(graph, catalog), suffix_format.media_type)
+    wanted = negotiate()
+    if wanted is None:
+        abort(406, description=f"This version is served as {served_types()}.")
+    if wanted != "html":
+        return rdf_response(with_labels(graph, catalog), wanted, vary=True)
+    version = next(item for item in catalog.history(name) if item.number == int(stem))
+    record = graph_to_record(graph, dataset_iri(catalog.base_url, name), catalog.vocabulary)
+    return render_template("version.html", record=record, version=version, fields=FIELDS,
+                           vocabulary=catalog.vocabulary, formats=BY_SUFFIX.values(),
+                           current=catalog.dataset_graph(name) is not None)
+
+
+def _part_of_dataset(catalog: Catalog, name: str, rest: str):
+    """Serve the history and versions of a dataset, and redirect a resource described inside a
+    dataset's graph (its record, distributions, authors).
+
+    Those resources have no document of their own: 303 See Other points to the dataset's description.
     """
+    if rest == "history":
+        return _history(catalog, name)
+    if rest.startswith("versions/"):
+        return _version(catalog, name, rest.removeprefix("versions/"))
     graph = catalog.dataset_graph(name)
     part = URIRef(f"{dataset_iri(catalog.base_url, name)}/{rest}")
     if graph is None or (part, None, None) not in graph:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -15,3 +15,10 @@ class Settings:
     result_limit: int = 10000
     # Processes that evaluate SPARQL queries sent to /sparql.
     sparql_workers: int = 2
+    # The private database of curators and submissions; ":memory:" keeps it in this process only.
+    curation_path: str = ":memory:"
+    # Submissions one client address may make: (count, per seconds).
+    submission_limit: tuple[int, float] = (10, 3600)
+    # API base URLs that pre-filling the form from a DOI may ask ({"zenodo": ..., "osf": ...,
+    # "datacite": ..., "oai": ...}); empty means the public services or the UMUD_*_URL variables.
+    harvest_urls: dict = field(default_factory=dict)

@@ -734,7 +734,7 @@ PROBE = {
 
 def remove_dataset(catalog, name: str) -> None:
     """Delete a dataset written by a test: its graph and its links from the catalog graph."""
-    catalog.remove([name])
+    catalog.purge([name])
 
 
 @pytest.fixture(scope="class")

@@ -10,6 +10,7 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF
 
+from catalog.history import Change
 from catalog.loader import read_records
 from catalog.rdf_mapping import record_to_graph
 from catalog.search_index import SearchIndex
@@ -270,12 +271,12 @@ def test_write_and_remove_update_the_index(fresh_catalog):
     record = seed_record("DeepACSA_2022").model_copy(update={"name": "DeepACSACopy_2022", "doi": None})
     revision = catalog.revision()
 
-    catalog.write([(record.name, record_to_graph(record, BASE_URL, catalog.vocabulary))])
+    catalog.write([(record.name, record_to_graph(record, BASE_URL, catalog.vocabulary))], Change("tests", "test record"))
 
     assert catalog.revision() != revision
     assert index.revision == catalog.revision()
     assert "DeepACSACopy_2022" in index.names()
-    catalog.remove(["DeepACSACopy_2022"])
+    catalog.purge(["DeepACSACopy_2022"])
     assert "DeepACSACopy_2022" not in index.names()
     assert index.revision == catalog.revision()
     assert catalog.dataset_graph("DeepACSACopy_2022") is None
@@ -293,8 +294,8 @@ def test_index_file_is_reused_and_caught_up(fresh_catalog):
     # Another writer (here a catalog without the index) changes one dataset and removes another.
     catalog.search_index = None
     changed = seed_record("FALLMUD_2017").model_copy(update={"sample_size": 999})
-    catalog.write([(changed.name, record_to_graph(changed, BASE_URL, catalog.vocabulary))])
-    catalog.remove(["HEELRISE_2017"])
+    catalog.write([(changed.name, record_to_graph(changed, BASE_URL, catalog.vocabulary))], Change("tests", "test record"))
+    catalog.purge(["HEELRISE_2017"])
 
     again = SearchIndex(path)
     assert again.sync(catalog) == "updated 1 and removed 1 datasets"
@@ -308,7 +309,7 @@ def test_server_catches_up_with_other_writers(fresh_catalog):
     catalog, tmp_path = fresh_catalog
     catalog.attach_index(SearchIndex())
     other = Catalog(catalog.store, BASE_URL, catalog.vocabulary)
-    other.remove(["GasFasTrack_2019"])
+    other.purge(["GasFasTrack_2019"])
     assert "GasFasTrack_2019" in catalog.search_index.names()
     catalog.refresh_index()
     assert "GasFasTrack_2019" not in catalog.search_index.names()
@@ -319,7 +320,7 @@ def test_index_of_another_base_url_is_rebuilt(tmp_path):
     catalog = Catalog(store_a, "http://a.example")
     catalog.prepare()
     record = seed_record("DeepACSA_2022")
-    catalog.write([(record.name, record_to_graph(record, "http://a.example", catalog.vocabulary))])
+    catalog.write([(record.name, record_to_graph(record, "http://a.example", catalog.vocabulary))], Change("tests", "test record"))
     path = tmp_path / "index.sqlite"
     SearchIndex(path).rebuild(catalog)
     store_a.close()

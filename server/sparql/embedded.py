@@ -19,7 +19,7 @@ log = logging.getLogger("umud.sparql")
 class EmbeddedEngine:
     def __init__(self, store: OxigraphStore, settings: Settings):
         self._settings = settings
-        self._snapshots = StoreSnapshots(store)
+        self._snapshots = StoreSnapshots(store, (f"{settings.base_url.rstrip('/')}/candidates/",))
         self._pool = WorkerPool(settings.sparql_workers)
 
     def run(self, query: str, form: str | None, default_graphs: tuple[str, ...],

@@ -27,8 +27,11 @@ class StoreSnapshots:
     running query uses it.
     """
 
-    def __init__(self, store: OxigraphStore):
+    def __init__(self, store: OxigraphStore, private_prefixes: tuple[str, ...] = ()):
         self._store = store
+        # Graphs whose name starts with one of these are removed from every snapshot, so that
+        # queries never see them (harvest candidates waiting for a curator).
+        self._private_prefixes = private_prefixes
         self._lock = threading.Lock()
         self._root: Path | None = None
         self._count = 0
@@ -63,6 +66,8 @@ class StoreSnapshots:
         path = self._root / f"snapshot-{self._count}"
         try:
             self._store.backup(path)
+            if self._private_prefixes:
+                _drop_private_graphs(path, self._private_prefixes)
         except (OSError, RuntimeError) as error:
             log.error("cannot copy the store %s to %s: %s", self._store.path, path, error)
             shutil.rmtree(path, ignore_errors=True)
@@ -105,3 +110,17 @@ def _process_exists(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _drop_private_graphs(path: Path, prefixes: tuple[str, ...]) -> None:
+    """Remove the graphs named with one of `prefixes` from the snapshot at `path`."""
+    import pyoxigraph as ox
+
+    snapshot = ox.Store(str(path))
+    try:
+        for graph in list(snapshot.named_graphs()):
+            if isinstance(graph, ox.NamedNode) and graph.value.startswith(prefixes):
+                snapshot.remove_graph(graph)
+        snapshot.flush()
+    finally:
+        del snapshot
