@@ -2,7 +2,10 @@
 
 Layout in the store, for the dataset `{dataset}`:
 
-- `{dataset}/versions/{n}`: a named graph with a copy of the dataset's graph as version n made it.
+- `{dataset}/versions/{n}`: a named graph with a copy of the dataset's graph as version n made it,
+  with every IRI under the dataset's renamed under `{dataset}/versions/{n}` and without the types
+  dcat:Dataset and dcat:CatalogRecord. So a query over the union of all graphs, as /sparql runs
+  by default, finds each dataset once, with its current values only.
 - `{dataset}/history`: a named graph that describes every version as a `prov:Entity`:
   `prov:specializationOf` the dataset, `umud:versionNumber`, `prov:generatedAtTime`,
   `prov:wasAttributedTo` an agent (a curator or a tool), `prov:wasRevisionOf` the version before,
@@ -10,7 +13,8 @@ Layout in the store, for the dataset `{dataset}`:
   A withdrawal is a version without a graph: the dataset's tombstone.
 
 Both graphs are named apart from the dataset IRI, so the catalog's queries, which read the graph
-named by the dataset IRI, see only the current version.
+named by the dataset IRI, see only the current version. `version_copy` and `current_form`
+translate between a dataset's graph and a version graph.
 """
 
 from __future__ import annotations
@@ -19,10 +23,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import PROV, RDF, RDFS, XSD
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import FOAF, PROV, RDF, RDFS, XSD
 
-from .namespaces import UMUD, sparql_prologue
+from .namespaces import DCAT, UMUD, sparql_prologue
+
+# Types that only the current description of a dataset carries.
+CURRENT_TYPES = {DCAT.Dataset, DCAT.CatalogRecord}
 
 CHANGE_KINDS = ("created", "updated", "withdrawn")
 
@@ -64,6 +71,50 @@ def version_iri(dataset: URIRef, number: int) -> URIRef:
 
 def history_iri(dataset: URIRef) -> URIRef:
     return URIRef(f"{dataset}/history")
+
+
+def version_copy(graph: Graph, dataset: URIRef, number: int) -> Graph:
+    """Return a dataset's graph as the content of its version graph `number` (see the module notes).
+
+    Blank nodes are renamed too, since one SPARQL update may not share them between two blocks.
+    """
+    version = version_iri(dataset, number)
+    copy = Graph()
+    fresh: dict[BNode, BNode] = {}
+
+    def rename(term):
+        if isinstance(term, BNode):
+            return fresh.setdefault(term, BNode())
+        return _moved(term, str(dataset), str(version))
+
+    for subject, predicate, value in graph:
+        if predicate == RDF.type and value in CURRENT_TYPES:
+            continue
+        copy.add((rename(subject), predicate, rename(value)))
+    copy.add((version, RDF.type, PROV.Entity))
+    copy.add((version, PROV.specializationOf, dataset))
+    return copy
+
+
+def current_form(graph: Graph, dataset: URIRef, number: int) -> Graph:
+    """Return the content of a version graph as the dataset's graph was then: the inverse of `version_copy`."""
+    version = version_iri(dataset, number)
+    restored = Graph()
+    for subject, predicate, value in graph:
+        if subject == version and (predicate, value) in {(RDF.type, PROV.Entity), (PROV.specializationOf, dataset)}:
+            continue
+        restored.add((_moved(subject, str(version), str(dataset)), predicate, _moved(value, str(version), str(dataset))))
+    restored.add((dataset, RDF.type, DCAT.Dataset))
+    for record in restored.subjects(FOAF.primaryTopic, dataset):
+        restored.add((record, RDF.type, DCAT.CatalogRecord))
+    return restored
+
+
+def _moved(term, old: str, new: str):
+    """Return `term` with the IRI `old`, or an IRI under `old/`, moved to `new`."""
+    if isinstance(term, URIRef) and (str(term) == old or str(term).startswith(old + "/")):
+        return URIRef(new + str(term)[len(old):])
+    return term
 
 
 def last_versions(store, datasets: list[URIRef]) -> dict[URIRef, tuple[int, str]]:

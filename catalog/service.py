@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, XSD
 
-from .history import Change, Version, entry_graph, history_iri, last_versions, read_history, version_iri
+from .history import (Change, Version, current_form, entry_graph, history_iri, last_versions, read_history,
+                      version_copy, version_iri)
 from .namespaces import DCAT, ONTOLOGY_GRAPH, UMUD, sparql_prologue
 from .rdf_mapping import catalog_iri, dataset_iri, graph_to_record
 from .record import NAME_PATTERN, Record
@@ -122,7 +123,7 @@ class Catalog:
                 links.add((self.iri, DCAT.record, URIRef(f"{dataset}/record")))
                 operations.append(f"DROP SILENT GRAPH <{dataset}>")
                 operations.append(insert_data(dataset, graph))
-                operations.append(insert_data(version_iri(dataset, number), _with_fresh_blank_nodes(graph)))
+                operations.append(insert_data(version_iri(dataset, number), version_copy(graph, dataset, number)))
                 operations.append(insert_data(history_iri(dataset),
                                               entry_graph(self.base_url, dataset, number, kind, change, time)))
             operations.append(insert_data(self.iri, links))
@@ -235,12 +236,20 @@ class Catalog:
         return read_history(self.store, dataset_iri(self.base_url, name))
 
     def version_graph(self, name: str, number: int) -> Graph | None:
-        """Return the dataset's graph as version `number` made it, or None when there is no such version."""
+        """Return the version graph `number` of a dataset, with the version's own IRIs, or None."""
         if not NAME_PATTERN.match(name):
             return None
         graph = self.store.construct(
             f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{version_iri(dataset_iri(self.base_url, name), number)}> {{ ?s ?p ?o }} }}")
         return graph if len(graph) else None
+
+    def version_record(self, name: str, number: int) -> Record | None:
+        """Return the record as version `number` made it, or None when there is no such version."""
+        graph = self.version_graph(name, number)
+        if graph is None:
+            return None
+        dataset = dataset_iri(self.base_url, name)
+        return graph_to_record(current_form(graph, dataset, number), dataset, self.vocabulary)
 
     def is_empty(self) -> bool:
         return not self.store.ask(sparql_prologue() + "ASK { GRAPH ?dataset { ?dataset a dcat:Dataset } }")
@@ -303,22 +312,6 @@ class Catalog:
               OPTIONAL {{ ?record foaf:primaryTopic ?dataset ; dcterms:modified ?modified }}
             }} }} ORDER BY DESC(STR(?issued)) DESC(?modified) ?name LIMIT {int(count)}""")
         return [str(row["name"]) for row in rows]
-
-
-def _with_fresh_blank_nodes(graph: Graph) -> Graph:
-    """Return a copy of a graph with new blank nodes; one SPARQL update may not share a blank node
-    between two INSERT DATA blocks."""
-    renamed: dict[BNode, BNode] = {}
-
-    def fresh(term):
-        if isinstance(term, BNode):
-            return renamed.setdefault(term, BNode())
-        return term
-
-    copy = Graph()
-    for subject, predicate, value in graph:
-        copy.add((fresh(subject), predicate, fresh(value)))
-    return copy
 
 
 def insert_data(graph_name: URIRef, graph: Graph) -> str:

@@ -18,7 +18,7 @@ from rdflib.namespace import RDF, SKOS
 from catalog.export import catalog_graph
 from catalog.fields import FIELDS
 from catalog.namespaces import ONTOLOGY_GRAPH, bind_prefixes
-from catalog.rdf_mapping import dataset_iri, graph_to_record
+from catalog.rdf_mapping import dataset_iri
 from catalog.service import Catalog
 from catalog.validation import shapes_graph
 
@@ -118,7 +118,7 @@ def _version(catalog: Catalog, name: str, number_text: str):
     if wanted != "html":
         return rdf_response(with_labels(graph, catalog), wanted, vary=True)
     version = next(item for item in catalog.history(name) if item.number == int(stem))
-    record = graph_to_record(graph, dataset_iri(catalog.base_url, name), catalog.vocabulary)
+    record = catalog.version_record(name, int(stem))
     return render_template("version.html", record=record, version=version, fields=FIELDS,
                            vocabulary=catalog.vocabulary, formats=BY_SUFFIX.values(),
                            current=catalog.dataset_graph(name) is not None)

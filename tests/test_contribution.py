@@ -300,6 +300,11 @@ def test_accept_publishes_a_new_version(api, contribution_app, token):
     sizes = [{int(value) for value in graph.objects(None, SAMPLE_SIZE)} for graph in (old, new)]
     assert sizes == [{SEED["DLTrackUS_2023"]["sample_size"]}, {42}]
     assert api.get("/datasets/DLTrackUS_2023/versions/1", headers={"Accept": "text/html"}).status_code == 200
+    # The union graph that /sparql queries by default holds the current value only.
+    query = f"SELECT ?size WHERE {{ <{BASE_URL}/datasets/DLTrackUS_2023> <{SAMPLE_SIZE}> ?size }}"
+    rows = api.get("/sparql", query_string={"query": query},
+                   headers={"Accept": "application/sparql-results+json"}).get_json()["results"]["bindings"]
+    assert [row["size"]["value"] for row in rows] == ["42"]
     assert api.get("/datasets/DLTrackUS_2023/versions/9").status_code == 404
     second = api.post(f"/curate/submissions/{created['id']}/accept", json={"reason": "again"}, headers=bearer(token))
     assert second.status_code == 409
@@ -565,6 +570,7 @@ def test_versions_of_loads_and_purge(tmp_path):
             (1, "created", "UMUD seed catalog"), (2, "updated", "umud load")]
         assert versions[1].reason == "loaded from FALLMUD_2017.json"
         assert catalog.version_graph("FALLMUD_2017", 2) is not None
+        assert catalog.version_record("FALLMUD_2017", 1) == catalog.record("FALLMUD_2017")
         catalog.withdraw("FALLMUD_2017", Change("tests", "checking withdrawal"))
         assert catalog.record("FALLMUD_2017") is None
         assert catalog.history("FALLMUD_2017")[-1].kind == "withdrawn"
