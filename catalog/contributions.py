@@ -3,7 +3,7 @@
 A document that cannot be read as one record (bad syntax, no dataset, several records) is
 `MalformedDocument`. A readable record is checked by the record model and the SHACL shapes; the
 `Check` lists each result with its severity, focus node, path and message, so the contributor
-sees every problem at once. Violations block a submission, warnings do not.
+gets every problem at once. Violations block a submission, warnings do not.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ CHANGE_KINDS = ("created", "updated", "withdrawn")
 
 @dataclass(frozen=True)
 class Change:
-    """Who makes a change and why: a curator's account name or a tool, and a reason."""
+    """The author of a change (a curator's account name or a tool) and its reason."""
 
     agent: str
     reason: str

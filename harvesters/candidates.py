@@ -85,6 +85,13 @@ def record_data(catalog, candidate: URIRef) -> dict:
     return data
 
 
+def suggested_values(catalog, candidate: URIRef) -> dict:
+    """Return the values the harvester suggested from the candidate's text, by record field."""
+    graph = catalog.store.construct(f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{
+        GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{candidate}/harvest/")) }}""")
+    return _suggested_fields(graph, candidate, catalog)
+
+
 def _descriptive_fields(graph: Graph, candidate: URIRef, catalog) -> dict:
     data: dict = {"title": str(graph.value(candidate, DCTERMS.title) or "")}
     description = graph.value(candidate, DCTERMS.description)

@@ -78,21 +78,21 @@ def check():
 
 @contribute.post("/contribute/download")
 def download():
-    wanted = request.args.get("format", "umud")
-    if wanted not in {"umud", "json", "ttl"}:
-        abort(400, description=f"format: '{wanted}' is not a download format; use umud, json or ttl")
+    requested_format = request.args.get("format", "umud")
+    if requested_format not in {"umud", "json", "ttl"}:
+        abort(400, description=f"format: '{requested_format}' is not a download format; use umud, json or ttl")
     catalog = _catalog()
     data = form_to_data(request.form)
     result = check_data(data, catalog, "the form")
     if result.record is None:
         return _form_again(data, result, "The record cannot be downloaded yet: fix the errors marked below.")
     name = result.record.name
-    if wanted == "ttl":
+    if requested_format == "ttl":
         response = rdf_response(record_to_graph(result.record, catalog.base_url, catalog.vocabulary), "text/turtle")
     else:
-        document = record_to_umud_json(result.record, catalog.vocabulary) if wanted == "umud" else result.record.to_json()
+        document = record_to_umud_json(result.record, catalog.vocabulary) if requested_format == "umud" else result.record.to_json()
         response = Response(json.dumps(document, indent=2, ensure_ascii=False) + "\n", mimetype="application/json")
-    suffix = "ttl" if wanted == "ttl" else "json"
+    suffix = "ttl" if requested_format == "ttl" else "json"
     response.headers["Content-Disposition"] = f"attachment; filename={name}.{suffix}"
     return response
 
@@ -160,8 +160,8 @@ def submit_document():
         return _problem(400, "Bad Request", str(error))
     if not result.conforms:
         if accepted().best_match(["application/json", "text/turtle", "application/ld+json"]) in {"text/turtle", "application/ld+json"}:
-            wanted = accepted().best_match(["text/turtle", "application/ld+json"])
-            response = rdf_response(result.report_graph(), wanted)
+            requested_format = accepted().best_match(["text/turtle", "application/ld+json"])
+            response = rdf_response(result.report_graph(), requested_format)
             response.status_code = 422
             return response
         body = {"status": 422, "error": "Unprocessable Content",

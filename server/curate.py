@@ -218,9 +218,11 @@ def candidate(candidate_id: str):
     data = harvest_candidates.record_data(catalog, iri)
     data["name"] = harvest_candidates.name_from(data)
     checked = check_data(data, catalog, f"candidate {candidate_id}")
+    suggestions = harvest_candidates.suggested_values(catalog, iri)
     if _wants_json():
-        return jsonify({"id": candidate_id, "record": data, "results": checked.results})
+        return jsonify({"id": candidate_id, "record": data, "suggestions": suggestions, "results": checked.results})
     return render_template("curate_candidate.html", candidate_id=candidate_id, data=data, results=checked.results,
+                           suggestions=suggestions, labels={field.name: field.label for field in FIELDS},
                            fields=form_fields(catalog.vocabulary), values=record_to_form_values(data),
                            csrf=csrf_token(), curator=current_curator())
 
@@ -244,6 +246,8 @@ def accept_candidate(candidate_id: str):
             return jsonify({"message": "The record has violations.", "results": checked.results}), 422
         return render_template("curate_candidate.html", candidate_id=candidate_id, data=data,
                                results=checked.results, fields=form_fields(catalog.vocabulary),
+                               suggestions=harvest_candidates.suggested_values(catalog, iri),
+                               labels={field.name: field.label for field in FIELDS},
                                values=record_to_form_values(data), csrf=csrf_token(), curator=current_curator()), 422
     catalog.write([(checked.record.name, checked.graph)], Change(current_curator(), reason, "curator"))
     harvest_candidates.set_status(catalog, iri, "accepted", f"published as {checked.record.name}")

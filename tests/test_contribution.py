@@ -483,6 +483,10 @@ def test_candidate_review_and_accept(api, contribution_app, token):
 
     review = api.get(f"/curate/candidates/{candidate}", headers=bearer(token)).get_json()
     assert review["record"]["title"].startswith("A large-scale COVID-19")
+    assert isinstance(review["suggestions"], dict)
+    page = api.get(f"/curate/candidates/{candidate}", headers={**bearer(token), "Accept": "text/html"})
+    assert page.status_code == 200
+    assert 'id="suggestions"' in page.get_data(as_text=True)
     assert any(result["input"] == "muscle" for result in review["results"])
 
     from werkzeug.datastructures import MultiDict
@@ -582,3 +586,22 @@ def test_versions_of_loads_and_purge(tmp_path):
         assert catalog.record("FALLMUD_2017") is None
     finally:
         catalog.store.close()
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example"])
+def test_sign_in_never_redirects_off_site(contribution_app, target):
+    client = contribution_app.test_client()
+    page = client.get(f"/curate/sign-in?next={target}").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post("/curate/sign-in", data={"name": CURATOR, "password": PASSWORD, "csrf_token": csrf,
+                                                     "next": target})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/curate"
+
+
+def test_sign_out_needs_csrf(contribution_app):
+    client, csrf = sign_in_client(contribution_app)
+    assert client.post("/curate/sign-out").status_code == 403
+    assert client.get("/curate", headers=JSON_ACCEPT).status_code == 200
+    assert client.post("/curate/sign-out", data={"csrf_token": csrf}).status_code == 303
+    assert client.get("/curate", headers=JSON_ACCEPT).status_code == 401

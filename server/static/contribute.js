@@ -1,5 +1,5 @@
-// Checks the record form as one types: the form is sent to /contribute/check, which answers
-// with the record model's and the SHACL shapes' results, shown next to each field. Adds rows to
+// Checks the record form as one types: the form is sent to /contribute/check, which returns
+// the record model's and the SHACL shapes' results, shown next to each field. Adds rows to
 // the repeatable author and contact fields, and a search box above long lists of choices.
 // Without this script the form still works: the server checks it again on submission.
 (function () {
