@@ -229,6 +229,15 @@ class Catalog:
         return self.store.construct(
             f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?g {{ {graphs} }} GRAPH ?g {{ ?s ?p ?o }} }}")
 
+    def modification_times(self) -> dict[str, datetime]:
+        """Return when each dataset's record was last modified, by dataset name, in one query."""
+        rows = self.store.select(sparql_prologue() + """
+            SELECT ?name ?modified WHERE { GRAPH ?dataset {
+              ?dataset a dcat:Dataset ; dcterms:identifier ?name .
+              ?record foaf:primaryTopic ?dataset ; dcterms:modified ?modified
+            } }""")
+        return {str(row["name"]): row["modified"].toPython() for row in rows}
+
     def history(self, name: str) -> list[Version]:
         """Return the versions of a dataset, oldest first, also after a withdrawal; empty when unknown."""
         if not NAME_PATTERN.match(name):

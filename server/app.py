@@ -15,6 +15,8 @@ from harvesters.cli import default_urls, sources_for
 from .negotiation import accepted
 from .auth import RateLimiter
 from .contribute import CHECK_LIMIT, contribute
+from .crawlers import crawlers
+from .self_description import self_description
 from .curate import curate
 from .pages import pages
 from .search_pages import search
@@ -52,6 +54,8 @@ def create_app(catalog: Catalog, settings: Settings) -> Flask:
     app.register_blueprint(search)
     app.register_blueprint(contribute)
     app.register_blueprint(curate)
+    app.register_blueprint(crawlers)
+    app.register_blueprint(self_description)
     app.register_blueprint(create_sparql_blueprint(service), url_prefix="/sparql")
     _register_error_pages(app)
     return app

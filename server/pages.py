@@ -15,6 +15,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, redirect, re
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SKOS
 
+from catalog.citations import CITATION_FORMATS, citation
 from catalog.export import catalog_graph
 from catalog.fields import FIELDS
 from catalog.namespaces import ONTOLOGY_GRAPH, bind_prefixes
@@ -22,6 +23,7 @@ from catalog.rdf_mapping import dataset_iri
 from catalog.service import Catalog
 from catalog.validation import shapes_graph
 
+from . import signposting
 from .negotiation import BY_MEDIA_TYPE, BY_SUFFIX, accepted, negotiate, served_types, split_suffix
 from .schema_org import citation_text, dataset_jsonld
 from .shapes_view import describe_shapes
@@ -70,8 +72,9 @@ def dataset(name: str):
     response = Response(render_template(
         "dataset.html", record=record, iri=iri, jsonld=dataset_jsonld(record, iri, catalog),
         citation=citation_text(record, iri), vocabulary=catalog.vocabulary, fields=FIELDS,
-        formats=BY_SUFFIX.values(), modified=catalog.modified(stem)))
+        formats=BY_SUFFIX.values(), modified=catalog.modified(stem), citation_formats=CITATION_FORMATS))
     response.headers["Vary"] = "Accept"
+    response.headers["Link"] = signposting.link_header(record, iri, catalog.vocabulary)
     return response
 
 
@@ -132,6 +135,23 @@ def _part_of_dataset(catalog: Catalog, name: str, rest: str):
     """
     if rest == "history":
         return _history(catalog, name)
+    if rest == "linkset" or rest.startswith("citation."):
+        record = catalog.record(name)
+        if record is None:
+            abort(404, description=f"There is no dataset named '{name}' in this catalog.")
+        iri = str(dataset_iri(catalog.base_url, name))
+        if rest == "linkset":
+            landing_page = url_for("pages.dataset", name=name, _external=True)
+            response = jsonify(signposting.linkset(record, iri, landing_page, catalog.vocabulary))
+            response.mimetype = "application/linkset+json"
+            return response
+        suffix = rest.removeprefix("citation.")
+        if suffix not in CITATION_FORMATS:
+            abort(404, description=f"Unknown citation format '.{suffix}'; use .bib, .ris or .json.")
+        response = Response(citation(record, suffix), mimetype=CITATION_FORMATS[suffix][0])
+        response.charset = "utf-8"
+        response.headers["Content-Disposition"] = f"attachment; filename={name}.{suffix}"
+        return response
     if rest.startswith("versions/"):
         return _version(catalog, name, rest.removeprefix("versions/"))
     graph = catalog.dataset_graph(name)

@@ -43,7 +43,10 @@ def create_sparql_blueprint(service: SparqlService) -> Blueprint:
         if _wants_page(protocol_request):
             return _page_response(service, protocol_request.query)
         if protocol_request.query is None:
-            return _missing_query_response()
+            from ..self_description import service_description_response
+
+            described = service_description_response() if request.method in ("GET", "HEAD") else None
+            return described or _missing_query_response()
         if protocol_request.result_format == "html":
             return _table_response(service, protocol_request)
         types = _requested_types(protocol_request.result_format)
@@ -80,7 +83,6 @@ def _requested_types(result_format: str | None) -> ResultTypes:
 
 
 def _missing_query_response() -> Response:
-    # A SPARQL 1.1 Service Description of this endpoint belongs here.
     return _text_response(f"Missing query. {HOW_TO_QUERY} See {request.base_url} in a browser for "
                           f"examples.", 400)
 
