@@ -11,7 +11,9 @@ from catalog.record import Record
 from catalog.service import CATALOG_TITLE, Catalog
 
 
-LINK_PROPERTIES = ("url", "sameAs", "license", "identifier", "contentUrl", "citation", "inDefinedTermSet")
+LINK_PROPERTIES = ("url", "sameAs", "license", "contentUrl", "inDefinedTermSet")
+# UMUD records no place: the data are recordings of people in laboratories and clinics.
+SPATIAL_COVERAGE = "Not applicable: ultrasound recordings of human participants, with no geographic extent"
 SCHEMA_ORG_CONTEXT = {"@vocab": "https://schema.org/",
                       **{name: {"@type": "@id"} for name in LINK_PROPERTIES}}
 
@@ -39,12 +41,20 @@ def dataset_jsonld(record: Record, iri: str, catalog: Catalog) -> dict:
         "variableMeasured": _variables(record),
     }
     if record.doi:
-        document["identifier"] = f"https://doi.org/{record.doi}"
+        document["identifier"] = {"@type": "PropertyValue", "propertyID": "https://registry.identifiers.org/registry/doi",
+                                  "value": f"doi:{record.doi}", "url": f"https://doi.org/{record.doi}"}
         document["sameAs"] = f"https://doi.org/{record.doi}"
+    else:
+        document["identifier"] = {"@type": "PropertyValue", "propertyID": "UMUD dataset IRI", "value": iri, "url": iri}
+        # Without a DOI, the repository's page of the data is the other page about the same dataset.
+        document["sameAs"] = record.link
     if record.version:
         document["version"] = record.version
     if record.publication:
-        document["citation"] = record.publication
+        document["citation"] = {"@type": "CreativeWork", "@id": record.publication, "url": record.publication}
+    # The data were recorded at some time up to their publication: an ISO 8601 interval open at its start.
+    document["temporalCoverage"] = f"../{record.year}"
+    document["spatialCoverage"] = SPATIAL_COVERAGE
     return document
 
 
