@@ -95,6 +95,10 @@ class Catalog:
         graph.add((self.iri, DCTERMS.title, Literal(CATALOG_TITLE, lang="en")))
         graph.add((self.iri, DCTERMS.description, Literal(CATALOG_DESCRIPTION, lang="en")))
         graph.add((self.iri, FOAF.homepage, URIRef(self.base_url + "/")))
+        publisher = URIRef(f"{self.base_url}/agents/umud")
+        graph.add((self.iri, DCTERMS.publisher, publisher))
+        graph.add((publisher, RDF.type, FOAF.Organization))
+        graph.add((publisher, FOAF.name, Literal("UMUD, the Universal Musculoskeletal Ultrasonography Database")))
         graph.add((self.iri, DCTERMS.license, URIRef("https://spdx.org/licenses/CC0-1.0")))
         graph.add((self.iri, DCTERMS.language, URIRef("http://id.loc.gov/vocabulary/iso639-1/en")))
         return graph

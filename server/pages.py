@@ -11,12 +11,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SKOS
 
 from catalog.citations import CITATION_FORMATS, citation
-from catalog.export import catalog_graph
+from catalog.export import CATALOG_PAGE_SIZE, catalog_graph
 from catalog.fields import FIELDS
 from catalog.namespaces import ONTOLOGY_GRAPH, bind_prefixes
 from catalog.rdf_mapping import dataset_iri
@@ -164,17 +164,35 @@ def _part_of_dataset(catalog: Catalog, name: str, rest: str):
 @pages.get("/catalog")
 @pages.get("/catalog.<suffix>")
 def catalog_view(suffix: str | None = None):
+    """The DCAT catalog; `?page=N` (and `page_size`, at most 1000) returns one page with Hydra links."""
     catalog = _catalog()
+    page, page_size = _catalog_page()
     if suffix is not None:
         if suffix not in BY_SUFFIX:
             abort(404, description=f"Unknown format '.{suffix}'; use .ttl, .jsonld, .rdf or .nt.")
-        return rdf_response(catalog_graph(catalog), BY_SUFFIX[suffix].media_type)
+        return rdf_response(catalog_graph(catalog, page, page_size), BY_SUFFIX[suffix].media_type)
     wanted = negotiate()
     if wanted is None:
         abort(406, description=f"The catalog is served as {served_types()}.")
     if wanted == "html":
         return redirect(url_for("search.datasets"), code=303)
-    return rdf_response(catalog_graph(catalog), wanted, vary=True)
+    return rdf_response(catalog_graph(catalog, page, page_size), wanted, vary=True)
+
+
+def _catalog_page() -> tuple[int | None, int]:
+    values = {}
+    for name, default in (("page", None), ("page_size", CATALOG_PAGE_SIZE)):
+        text = request.args.get(name, "").strip()
+        if not text:
+            values[name] = default
+            continue
+        if not text.isdigit() or not 1 <= int(text) <= (10**9 if name == "page" else 1000):
+            abort(400, description=f"{name}: '{text[:40]}' is not a whole number from 1 to "
+                                   f"{'1,000' if name == 'page_size' else '1,000,000,000'}")
+        values[name] = int(text)
+    if values["page"] is None and request.args.get("page_size"):
+        values["page"] = 1
+    return values["page"], values["page_size"]
 
 
 # The suffix rule is registered last, so url_for("pages.ontology") builds /ontology.

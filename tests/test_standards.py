@@ -77,3 +77,73 @@ def test_temporal_coverage_ends_with_the_year(client):
     document = json.loads(embedded_jsonld(html))
     assert re.fullmatch(r"\.\./2017", document["temporalCoverage"])
     assert document["identifier"]["url"] == "http://127.0.0.1:5000/datasets/FALLMUD_2017"
+
+
+# DCAT-AP 3.0.1 on /catalog
+
+DCAT_AP = STANDARDS / "dcat-ap-3.0.1"
+# The shapes of the HTML release (mandatory, ranges, recommended, deprecated terms) and the
+# combined file of the SHACL release. `mdr-vocabularies.shape.ttl` is left out: it checks values
+# against EU controlled vocabularies that must be downloaded from the EU Publications Office.
+DCAT_AP_SHAPE_SETS = {
+    "html-release": ("html-shacl/shapes.ttl", "html-shacl/range.ttl", "html-shacl/shapes_recommended.ttl",
+                     "html-shacl/deprecateduris.ttl"),
+    "shacl-release": ("shacl/dcat-ap-SHACL.ttl",),
+}
+DCAT_AP_SHAPES = {name: _shapes(*(f"dcat-ap-3.0.1/{path}" for path in paths))
+                  for name, paths in DCAT_AP_SHAPE_SETS.items()}
+CATALOG_FORMATS = {"ttl": "turtle", "jsonld": "json-ld", "rdf": "xml", "nt": "nt"}
+
+
+def dcat_ap_violations(data: Graph, shape_set: str) -> list[str]:
+    conforms, report, _text = pyshacl.validate(data, shacl_graph=DCAT_AP_SHAPES[shape_set], inference="none",
+                                               allow_warnings=True, advanced=True)
+    violations = [result for result in report.objects(None, SH.result)
+                  if report.value(result, SH.resultSeverity) == SH.Violation]
+    return [f"{report.value(result, SH.focusNode)} {report.value(result, SH.resultPath)}: "
+            f"{report.value(result, SH.resultMessage)}" for result in violations]
+
+
+@pytest.mark.parametrize("shape_set", DCAT_AP_SHAPE_SETS)
+@pytest.mark.parametrize("suffix", CATALOG_FORMATS)
+def test_catalog_passes_dcat_ap(client, suffix, shape_set):
+    response = client.get(f"/catalog.{suffix}")
+    assert response.status_code == 200
+    data = Graph().parse(data=response.get_data(as_text=True), format=CATALOG_FORMATS[suffix])
+    assert len(list(data.subjects(RDF.type, URIRef("http://www.w3.org/ns/dcat#Dataset")))) == len(NAMES)
+    assert dcat_ap_violations(data, shape_set) == []
+
+
+def test_dcat_ap_shapes_catch_a_missing_title(client):
+    data = Graph().parse(data=client.get("/catalog.ttl").get_data(as_text=True), format="turtle")
+    dataset = URIRef("http://127.0.0.1:5000/datasets/DeepACSA_2022")
+    data.remove((dataset, URIRef("http://purl.org/dc/terms/title"), None))
+    assert any("DeepACSA_2022" in violation for violation in dcat_ap_violations(data, "html-release"))
+
+
+HYDRA = "http://www.w3.org/ns/hydra/core#"
+
+
+def test_catalog_pages(client):
+    seen = []
+    url = "/catalog.ttl?page=1&page_size=4"
+    pages = 0
+    while url:
+        data = Graph().parse(data=client.get(url).get_data(as_text=True), format="turtle")
+        assert dcat_ap_violations(data, "html-release") == []
+        catalog = URIRef("http://127.0.0.1:5000/catalog")
+        view = data.value(catalog, URIRef(HYDRA + "view"))
+        assert int(data.value(view, URIRef(HYDRA + "totalItems"))) == len(NAMES)
+        datasets = sorted(str(value).rsplit("/", 1)[-1] for value in data.objects(catalog, URIRef("http://www.w3.org/ns/dcat#dataset")))
+        assert len(datasets) <= 4
+        seen += datasets
+        following = data.value(view, URIRef(HYDRA + "next"))
+        url = str(following).replace("http://127.0.0.1:5000/catalog", "/catalog.ttl") if following else None
+        pages += 1
+    assert pages == 4
+    assert sorted(seen) == NAMES
+
+
+@pytest.mark.parametrize("query", ["page=0", "page=x", "page_size=5000"])
+def test_catalog_page_errors(client, query):
+    assert client.get(f"/catalog.ttl?{query}").status_code == 400
