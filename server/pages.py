@@ -24,6 +24,7 @@ from catalog.service import Catalog
 from catalog.validation import shapes_graph
 
 from . import signposting
+from .croissant import croissant
 from .negotiation import BY_MEDIA_TYPE, BY_SUFFIX, accepted, negotiate, served_types, split_suffix
 from .schema_org import citation_text, dataset_jsonld
 from .shapes_view import describe_shapes
@@ -135,6 +136,16 @@ def _part_of_dataset(catalog: Catalog, name: str, rest: str):
     """
     if rest == "history":
         return _history(catalog, name)
+    if rest == "croissant.json":
+        record = catalog.record(name)
+        if record is None:
+            abort(404, description=f"There is no dataset named '{name}' in this catalog.")
+        document = croissant(record, str(dataset_iri(catalog.base_url, name)),
+                             url_for("pages.dataset", name=name, _external=True), catalog)
+        response = jsonify(document)
+        response.mimetype = "application/ld+json"
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
     if rest == "linkset" or rest.startswith("citation."):
         record = catalog.record(name)
         if record is None:

@@ -17,14 +17,17 @@ from .negotiation import BY_SUFFIX
 # Author links in the Link header; more would make the header too long for some clients.
 MAX_HEADER_AUTHORS = 10
 SCHEMA_TYPES = ("https://schema.org/Dataset", "https://schema.org/AboutPage")
+CROISSANT_PROFILE = "http://mlcommons.org/croissant/1.1"
 
 
 def links(record: Record, iri: str, vocabulary: Vocabulary) -> dict[str, list[dict]]:
     """Return the typed links of a landing page, by relation: each link has `href` and maybe `type`."""
     result: dict[str, list[dict]] = {
         "cite-as": [{"href": f"https://doi.org/{record.doi}" if record.doi else iri}],
-        "describedby": [{"href": url_for("pages.dataset", name=f"{record.name}.{suffix}", _external=True),
-                         "type": rdf_format.media_type} for suffix, rdf_format in BY_SUFFIX.items()],
+        "describedby": [*({"href": url_for("pages.dataset", name=f"{record.name}.{suffix}", _external=True),
+                           "type": rdf_format.media_type} for suffix, rdf_format in BY_SUFFIX.items()),
+                        {"href": url_for("pages.dataset", name=f"{record.name}/croissant.json", _external=True),
+                         "type": "application/ld+json", "profile": CROISSANT_PROFILE}],
         "item": [{"href": record.link}],
         "type": [{"href": href} for href in SCHEMA_TYPES],
         "author": [{"href": f"https://orcid.org/{author.orcid}"} for author in record.authors if author.orcid],
@@ -43,7 +46,8 @@ def link_header(record: Record, iri: str, vocabulary: Vocabulary) -> str:
             targets = targets[:MAX_HEADER_AUTHORS]
         for target in targets:
             media_type = f'; type="{target["type"]}"' if "type" in target else ""
-            parts.append(f'<{_safe(target["href"])}>; rel="{relation}"{media_type}')
+            profile = f'; profile="{target["profile"]}"' if "profile" in target else ""
+            parts.append(f'<{_safe(target["href"])}>; rel="{relation}"{media_type}{profile}')
     linkset = url_for("pages.dataset", name=f"{record.name}/linkset", _external=True)
     parts.append(f'<{linkset}>; rel="linkset"; type="application/linkset+json"')
     return ", ".join(parts)

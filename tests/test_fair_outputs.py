@@ -94,8 +94,11 @@ def test_signposting_level_one(client, name):
     cite_as = [link["href"] for link in links if link["rel"] == "cite-as"]
     doi = SEED[name].get("doi")
     assert cite_as == [f"https://doi.org/{doi}" if doi else f"{BASE_URL}/datasets/{name}"]
-    described = {link["type"]: link["href"] for link in links if link["rel"] == "describedby"}
+    described = {link["type"]: link["href"] for link in links if link["rel"] == "describedby" and "profile" not in link}
     assert set(described) == {"text/turtle", "application/ld+json", "application/rdf+xml", "application/n-triples"}
+    croissant = [link for link in links if link["rel"] == "describedby" and "profile" in link]
+    assert [link["profile"] for link in croissant] == ["http://mlcommons.org/croissant/1.1"]
+    assert client.get(croissant[0]["href"].removeprefix("http://localhost")).mimetype == "application/ld+json"
     for media_type, href in described.items():
         answer = client.get(href.removeprefix("http://localhost"))
         assert answer.status_code == 200

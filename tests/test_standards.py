@@ -2,12 +2,15 @@
 
 - schema.org JSON-LD of the landing pages: Google's required and recommended Dataset properties
   as SHACL (science-on-schema.org `googleRequired.ttl` and `googleRecommended.ttl`).
+- /catalog in every RDF syntax: the DCAT-AP 3.0.1 shapes, and its Hydra pages.
+- Croissant 1.1: `mlcroissant validate` and the specification's required properties.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
 
 import pyshacl
 import pytest
@@ -15,7 +18,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 
 from .browser_support import embedded_jsonld, seed_records
-from .conftest import SHARED
+from .conftest import REPO, SHARED
 
 STANDARDS = SHARED / "standards"
 NAMES = sorted(seed_records())
@@ -147,3 +150,67 @@ def test_catalog_pages(client):
 @pytest.mark.parametrize("query", ["page=0", "page=x", "page_size=5000"])
 def test_catalog_page_errors(client, query):
     assert client.get(f"/catalog.ttl?{query}").status_code == 400
+
+
+# Croissant 1.1
+
+MLCROISSANT = REPO / ".venv" / "bin" / "mlcroissant"
+
+
+def croissant_of(client, name: str) -> dict:
+    response = client.get(f"/datasets/{name}/croissant.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/ld+json"
+    return response.get_json()
+
+
+def mlcroissant_validate(path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(MLCROISSANT), "validate", "--jsonld", str(path)], capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_croissant_passes_mlcroissant(client, name, tmp_path):
+    document = croissant_of(client, name)
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    checked = mlcroissant_validate(path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "warning" not in (checked.stdout + checked.stderr).lower()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_croissant_has_required_properties(client, name):
+    from server.croissant import REQUIRED, missing_required
+
+    document = croissant_of(client, name)
+    assert missing_required(document) == []
+    assert document["conformsTo"] == "http://mlcommons.org/croissant/1.1"
+    assert document["@type"] == "sc:Dataset"
+    assert set(REQUIRED) <= set(document)
+    context = json.loads((STANDARDS / "croissant" / "context-1.1.jsonld").read_text())["@context"]
+    assert document["@context"] == context
+
+
+def test_mlcroissant_rejects_a_broken_description(client, tmp_path):
+    document = croissant_of(client, "DeepACSA_2022")
+    del document["distribution"][0]["encodingFormat"]
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    checked = mlcroissant_validate(path)
+    assert checked.returncode != 0
+    assert "encodingFormat" in checked.stdout + checked.stderr
+
+
+def test_required_properties_check_finds_a_missing_name(client):
+    from server.croissant import missing_required
+
+    document = croissant_of(client, "DeepACSA_2022")
+    del document["name"]
+    document["creator"] = []
+    assert missing_required(document) == ["name", "creator"]
+
+
+def test_landing_page_links_croissant(client):
+    html = client.get("/datasets/DeepACSA_2022", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert 'href="/datasets/DeepACSA_2022/croissant.json"' in html
