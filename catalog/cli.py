@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="SQLite file of the search index, derived from the store and rebuilt when "
                             "stale (env UMUD_SEARCH_INDEX; default: beside an Oxigraph store as "
                             "STORE.search.sqlite, in memory for a remote store)")
+    serve.add_argument("--admin-email", default=os.environ.get("UMUD_ADMIN_EMAIL", "umud-admin@localhost"),
+                       help="the administrator's address that OAI-PMH's Identify gives "
+                            "(env UMUD_ADMIN_EMAIL; default: %(default)s)")
     _curation_option(serve)
     serve.set_defaults(command=_serve)
 
@@ -183,6 +186,7 @@ def _serve(arguments: argparse.Namespace) -> int:
     logging.getLogger("umud").info("search index %s: %s in %.1f s", index_path, report, time.perf_counter() - started)
     settings = Settings(base_url=catalog.base_url, store_location=str(arguments.store),
                         curation_path=curation_path(arguments.store, arguments.curation_db),
+                        admin_email=arguments.admin_email,
                         query_timeout=arguments.query_timeout, result_limit=arguments.result_limit,
                         sparql_workers=max(1, arguments.sparql_workers))
     app = create_app(catalog, settings)

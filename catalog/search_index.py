@@ -299,6 +299,17 @@ class SearchIndex:
         with self._lock, self._transaction():
             return self._delete(name)
 
+    def summaries(self, names: list[str]) -> dict[str, dict]:
+        """Return the result rows of the named datasets that are indexed, by name."""
+        found: dict[str, dict] = {}
+        with self._lock:
+            for start in range(0, len(names), 500):
+                chunk = names[start:start + 500]
+                rows = self._connection.execute(
+                    f"SELECT name, summary FROM datasets WHERE name IN ({_marks(chunk)})", chunk)
+                found.update((name, json.loads(summary)) for name, summary in rows)
+        return found
+
     def names(self) -> list[str]:
         with self._lock:
             rows = self._connection.execute("SELECT name FROM datasets ORDER BY name_key, name")

@@ -242,6 +242,19 @@ class Catalog:
             } }""")
         return {str(row["name"]): row["modified"].toPython() for row in rows}
 
+    def withdrawn(self) -> dict[str, datetime]:
+        """Return the datasets whose last version withdrew them, with the time of the withdrawal."""
+        rows = self.store.select(sparql_prologue() + """
+            SELECT ?dataset ?time WHERE {
+              GRAPH ?history { ?version prov:specializationOf ?dataset ; umud:versionNumber ?number ;
+                                        umud:changeKind "withdrawn" ; prov:generatedAtTime ?time }
+              FILTER NOT EXISTS { GRAPH ?later { ?newer prov:specializationOf ?dataset ; umud:versionNumber ?next
+                                                 FILTER(?next > ?number) } }
+            }""")
+        prefix = f"{self.base_url}/datasets/"
+        return {str(row["dataset"]).removeprefix(prefix): row["time"].toPython() for row in rows
+                if str(row["dataset"]).startswith(prefix)}
+
     def history(self, name: str) -> list[Version]:
         """Return the versions of a dataset, oldest first, also after a withdrawal; empty when unknown."""
         if not NAME_PATTERN.match(name):

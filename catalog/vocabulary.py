@@ -125,6 +125,18 @@ class Vocabulary:
                 visit(concept, 0)
         return ordered
 
+    def broader_closure(self, iri: str) -> set[str]:
+        """Return `iri` and every concept above it through skos:broader links."""
+        found = {iri}
+        pending = [iri]
+        while pending:
+            concept = self.concepts_by_iri.get(pending.pop())
+            for parent in concept.broader if concept is not None else ():
+                if parent not in found:
+                    found.add(parent)
+                    pending.append(parent)
+        return found
+
     def narrower_closure(self, iri: str) -> set[str]:
         """Return `iri` and every concept below it through skos:broader links."""
         found = {iri}

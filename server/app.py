@@ -16,6 +16,7 @@ from .negotiation import accepted
 from .auth import RateLimiter
 from .contribute import CHECK_LIMIT, contribute
 from .crawlers import crawlers
+from .oai import oai
 from .self_description import self_description
 from .curate import curate
 from .pages import pages
@@ -56,6 +57,7 @@ def create_app(catalog: Catalog, settings: Settings) -> Flask:
     app.register_blueprint(curate)
     app.register_blueprint(crawlers)
     app.register_blueprint(self_description)
+    app.register_blueprint(oai)
     app.register_blueprint(create_sparql_blueprint(service), url_prefix="/sparql")
     _register_error_pages(app)
     return app

@@ -22,3 +22,5 @@ class Settings:
     # API base URLs that pre-filling the form from a DOI may ask ({"zenodo": ..., "osf": ...,
     # "datacite": ..., "oai": ...}); empty means the public services or the UMUD_*_URL variables.
     harvest_urls: dict = field(default_factory=dict)
+    # The address that OAI-PMH's Identify gives for the repository's administrator.
+    admin_email: str = "umud-admin@localhost"
