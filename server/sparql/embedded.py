@@ -23,11 +23,11 @@ class EmbeddedEngine:
         self._pool = WorkerPool(settings.sparql_workers)
 
     def run(self, query: str, form: str | None, default_graphs: tuple[str, ...],
-            named_graphs: tuple[str, ...], types: ResultTypes) -> QueryResult:
+            named_graphs: tuple[str, ...], types: ResultTypes, base_iri: str | None = None) -> QueryResult:
         snapshot = self._snapshots.acquire()
         try:
             job = Job(str(snapshot), query, form, default_graphs, named_graphs, types,
-                      self._settings.result_limit)
+                      self._settings.result_limit, base_iri)
             outcome = self._pool.run(job, self._settings.query_timeout)
         finally:
             self._snapshots.release(snapshot)

@@ -40,7 +40,8 @@ class RemoteEngine:
         self._opener = urllib.request.build_opener(_RejectRedirects())
 
     def run(self, query: str, form: str | None, default_graphs: tuple[str, ...],
-            named_graphs: tuple[str, ...], types: ResultTypes) -> QueryResult:
+            named_graphs: tuple[str, ...], types: ResultTypes, base_iri: str | None = None) -> QueryResult:
+        # NOTE: the remote server resolves relative IRIs against its own base, not against `base_iri`.
         fields = [("query", query)] + [("default-graph-uri", iri) for iri in default_graphs]
         fields += [("named-graph-uri", iri) for iri in named_graphs]
         http_request = urllib.request.Request(

@@ -31,13 +31,13 @@ class SparqlService:
                             f"{type(store).__name__}.")
 
     def run_query(self, query: str, types: ResultTypes, default_graphs: Iterable[str] = (),
-                  named_graphs: Iterable[str] = ()) -> QueryResult:
+                  named_graphs: Iterable[str] = (), base_iri: str | None = None) -> QueryResult:
         """Run a query and return its serialised result; raise a SparqlError on rejection or failure."""
         scanned = check_query_text(query)
         types.for_form(scanned.form)
         default_graphs, named_graphs = tuple(default_graphs), tuple(named_graphs)
         _check_graph_iris(default_graphs + named_graphs)
-        return self._engine.run(query, scanned.form, default_graphs, named_graphs, types)
+        return self._engine.run(query, scanned.form, default_graphs, named_graphs, types, base_iri)
 
     def close(self) -> None:
         """Stop the worker processes and remove the snapshots."""

@@ -51,7 +51,7 @@ def create_sparql_blueprint(service: SparqlService) -> Blueprint:
             return _table_response(service, protocol_request)
         types = _requested_types(protocol_request.result_format)
         result = service.run_query(protocol_request.query, types, protocol_request.default_graphs,
-                                   protocol_request.named_graphs)
+                                   protocol_request.named_graphs, base_iri=request.base_url)
         return _result_response(result, service.settings.result_limit)
 
     blueprint.register_error_handler(SparqlError, _error_response)
@@ -101,7 +101,7 @@ def _table_response(service: SparqlService, protocol_request: ProtocolRequest) -
     types = ResultTypes(SOLUTION_FORMATS[0].media_type, GRAPH_FORMATS[0].media_type)
     try:
         result = service.run_query(protocol_request.query, types, protocol_request.default_graphs,
-                                   protocol_request.named_graphs)
+                                   protocol_request.named_graphs, base_iri=request.base_url)
     except SparqlError as error:
         log.info("%s %s rejected with %d: %s", request.method, request.path, error.status, error.message)
         return _page_response(service, protocol_request.query, error.status, error=error.message)

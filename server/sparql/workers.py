@@ -39,6 +39,8 @@ class Job:
     named_graphs: tuple[str, ...]
     types: ResultTypes
     limit: int
+    # The IRI that relative IRIs in the query resolve against: the endpoint's URL.
+    base_iri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,8 @@ def _run_job(job: Job, snapshot: _OpenSnapshot) -> QueryResult | Failure:
     try:
         store = snapshot.open(job.snapshot)
         declares_dataset = scan_query(job.query).declares_dataset
-        result = store.query(job.query, **dataset_arguments(job.default_graphs, job.named_graphs, declares_dataset))
+        result = store.query(job.query, base_iri=job.base_iri,
+                             **dataset_arguments(job.default_graphs, job.named_graphs, declares_dataset))
         return serialize_result(result, job.types, job.limit, job.form)
     except SparqlError as error:
         return Failure(error.status, error.message)
