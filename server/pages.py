@@ -201,7 +201,8 @@ def _catalog_page() -> tuple[int | None, int]:
             abort(400, description=f"{name}: '{text[:40]}' is not a whole number from 1 to "
                                    f"{'1,000' if name == 'page_size' else '1,000,000,000'}")
         values[name] = int(text)
-    if values["page"] is None and request.args.get("page_size"):
+    if values["page"] is None and (request.args.get("page_size") or len(_catalog().names()) > values["page_size"]):
+        # A large catalog comes page by page, as CKAN serves DCAT; the first page links to the rest.
         values["page"] = 1
     return values["page"], values["page_size"]
 

@@ -214,3 +214,14 @@ def test_required_properties_check_finds_a_missing_name(client):
 def test_landing_page_links_croissant(client):
     html = client.get("/datasets/DeepACSA_2022", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert 'href="/datasets/DeepACSA_2022/croissant.json"' in html
+
+
+def test_large_catalog_comes_in_pages(client, monkeypatch):
+    from server import pages
+
+    monkeypatch.setattr(pages, "CATALOG_PAGE_SIZE", 10)
+    data = Graph().parse(data=client.get("/catalog.ttl").get_data(as_text=True), format="turtle")
+    catalog = URIRef("http://127.0.0.1:5000/catalog")
+    assert len(list(data.objects(catalog, URIRef("http://www.w3.org/ns/dcat#dataset")))) == 10
+    view = data.value(catalog, URIRef(HYDRA + "view"))
+    assert data.value(view, URIRef(HYDRA + "next")) is not None
