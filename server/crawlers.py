@@ -1,4 +1,4 @@
-"""What search engines read first: /robots.txt and /sitemap.xml (https://www.sitemaps.org/protocol.html).
+"""Files for search engines: /robots.txt and /sitemap.xml (https://www.sitemaps.org/protocol.html).
 
 The sitemap lists the main pages and every dataset's landing page with its last modification.
 A sitemap file may hold 50,000 URLs, so a larger catalog gets a sitemap index that points to

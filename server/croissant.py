@@ -13,7 +13,8 @@ from catalog.record import Record
 from catalog.service import Catalog
 
 CONFORMS_TO = "http://mlcommons.org/croissant/1.1"
-# The Croissant 1.1 context, as the specification's examples write it.
+# The Croissant 1.1 context of the specification's examples, with `equivalentProperty` and
+# `sdVersion`, which its Appendix 1 adds.
 CONTEXT = {
     "@language": "en",
     "@vocab": "https://schema.org/",

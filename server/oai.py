@@ -1,9 +1,10 @@
 """An OAI-PMH 2.0 data provider at /oai (https://www.openarchives.org/OAI/openarchivesprotocol.html).
 
-All six verbs; metadata as `oai_dc` (Dublin Core) and `oai_datacite` (DataCite kernel 4 in the
-wrapper that DataCite and Zenodo use); sets by data type (`data_type:image`) and by muscle group
-(`muscle:triceps-surae`); `from`/`until` at day or second granularity; lists of PAGE_SIZE items
-continued with resumption tokens; withdrawn datasets as deleted records (kept persistently).
+It serves all six verbs, with metadata as `oai_dc` (Dublin Core) and `oai_datacite` (DataCite
+kernel 4 in the wrapper that DataCite and Zenodo use). Sets group datasets by data type
+(`data_type:image`) and by muscle group (`muscle:triceps-surae`). `from` and `until` take a day or
+a second. Lists come PAGE_SIZE items at a time, continued with resumption tokens, and withdrawn
+datasets stay listed as deleted records.
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def list_metadata_formats(root, values: dict, catalog: Catalog) -> None:
 
 def list_sets(root, values: dict, catalog: Catalog) -> None:
     if "resumptionToken" in values:
-        raise OaiError("badResumptionToken", "ListSets answers in one response and gives no resumption tokens")
+        raise OaiError("badResumptionToken", "ListSets returns every set in one response and uses no resumption tokens")
     element = ET.SubElement(root, f"{{{OAI_NS}}}ListSets")
     for spec, name in _sets(catalog).items():
         entry = ET.SubElement(element, f"{{{OAI_NS}}}set")

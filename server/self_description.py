@@ -135,7 +135,7 @@ def void(suffix: str | None = None):
 
 
 def service_description_response():
-    """Answer GET /sparql without a query by an RDF client; None when the client accepts no RDF format."""
+    """Return the Service Description for a GET of /sparql without a query; None when the client accepts no RDF."""
     from .pages import rdf_response
 
     wanted = accepted().best_match(list(BY_MEDIA_TYPE))
