@@ -300,7 +300,7 @@ def test_accept_publishes_a_new_version(api, contribution_app, token):
     sizes = [{int(value) for value in graph.objects(None, SAMPLE_SIZE)} for graph in (old, new)]
     assert sizes == [{SEED["DLTrackUS_2023"]["sample_size"]}, {42}]
     assert api.get("/datasets/DLTrackUS_2023/versions/1", headers={"Accept": "text/html"}).status_code == 200
-    # The union graph that /sparql queries by default holds the current value only.
+    # The union graph that /sparql queries by default contains the current value only.
     query = f"SELECT ?size WHERE {{ <{BASE_URL}/datasets/DLTrackUS_2023> <{SAMPLE_SIZE}> ?size }}"
     rows = api.get("/sparql", query_string={"query": query},
                    headers={"Accept": "application/sparql-results+json"}).get_json()["results"]["bindings"]

@@ -305,7 +305,7 @@ def test_index_file_is_reused_and_caught_up(fresh_catalog):
 
 
 def test_server_catches_up_with_other_writers(fresh_catalog):
-    """`refresh_index`, run by every search request, sees writes made past the index."""
+    """`refresh_index`, run by every search request, catches up with writes made past the index."""
     catalog, tmp_path = fresh_catalog
     catalog.attach_index(SearchIndex())
     other = Catalog(catalog.store, BASE_URL, catalog.vocabulary)

@@ -1,7 +1,7 @@
 """The W3C SPARQL 1.1 Protocol and Service Description tests, run against /sparql over HTTP.
 
 The manifests are read as RDF; each test's requests are sent as written (method, path, headers,
-body in its character encoding) to a live server on 127.0.0.1 whose store holds the tests' data
+body in its character encoding) to a live server on 127.0.0.1 whose store contains the tests' data
 graphs. Tests of the update operation are skipped, because the endpoint rejects every update by
 design (README: "The SPARQL endpoint"); the tests that expect an update to be rejected run.
 """
@@ -57,7 +57,7 @@ def _name(test: URIRef) -> str:
 
 @pytest.fixture(scope="module")
 def endpoint(tmp_path_factory):
-    """A server whose store holds every data graph the protocol tests name; yields host and port."""
+    """A server whose store contains every data graph the protocol tests name; yields host and port."""
     from server.app import create_app
     from server.settings import Settings
 
