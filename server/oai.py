@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
@@ -203,16 +204,32 @@ def _list(root, values: dict, catalog: Catalog, *, with_metadata: bool) -> None:
 
 def _items(catalog: Catalog, set_spec: str | None = None) -> list[Item]:
     """Return the datasets (and, without a set, the withdrawn ones) ordered by datestamp and name."""
-    modified = catalog.modification_times()
+    modified, withdrawn = _datestamps(catalog)
     if set_spec is not None:
         query = _set_query(catalog, set_spec)
         names = {row["name"] for row in catalog.search_index.matching(query, catalog.vocabulary)}
         items = [Item(name, _utc(time)) for name, time in modified.items() if name in names]
     else:
         items = [Item(name, _utc(time)) for name, time in modified.items()]
-        items += [Item(name, _utc(time), deleted=True) for name, time in catalog.withdrawn().items()
-                  if name not in modified]
+        items += [Item(name, _utc(time), deleted=True) for name, time in withdrawn.items() if name not in modified]
     return sorted(items, key=lambda item: (item.datestamp, item.name))
+
+
+_datestamp_cache: dict = {}
+_datestamp_lock = threading.Lock()
+
+
+def _datestamps(catalog: Catalog) -> tuple[dict[str, datetime], dict[str, datetime]]:
+    """Return the modification times of the datasets and the withdrawal times of withdrawn ones,
+    read once per catalog revision, because harvesters page through long lists."""
+    revision = catalog.revision()
+    with _datestamp_lock:
+        if _datestamp_cache.get("key") == (catalog.iri, revision):
+            return _datestamp_cache["value"]
+    value = (catalog.modification_times(), catalog.withdrawn())
+    with _datestamp_lock:
+        _datestamp_cache.update(key=(catalog.iri, revision), value=value)
+    return value
 
 
 def _sets(catalog: Catalog) -> dict[str, str]:
@@ -270,10 +287,11 @@ def _item(catalog: Catalog, identifier: str) -> Item:
     prefix = f"oai:{urlsplit(catalog.base_url).hostname}:"
     name = identifier.removeprefix(prefix) if identifier.startswith(prefix) else None
     if name:
-        modified = catalog.modification_times().get(name)
+        modified_times, withdrawn_times = _datestamps(catalog)
+        modified = modified_times.get(name)
         if modified is not None:
             return Item(name, _utc(modified))
-        withdrawn = catalog.withdrawn().get(name)
+        withdrawn = withdrawn_times.get(name)
         if withdrawn is not None:
             return Item(name, _utc(withdrawn), deleted=True)
     raise OaiError("idDoesNotExist", f"'{identifier}' is not an identifier of this repository")
