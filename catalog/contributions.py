@@ -33,6 +33,25 @@ DOCUMENT_TYPES = {
 }
 
 
+# The focus node of results about a record whose name is missing or invalid.
+SUBMITTED_DOCUMENT = URIRef("urn:umud:submitted-document")
+
+
+def _component(message: str) -> URIRef:
+    """Return the SHACL constraint component that matches a record-model problem best."""
+    if "missing" in message:
+        return SH.MinCountConstraintComponent
+    if "greater than" in message:
+        return SH.MinInclusiveConstraintComponent
+    if "less than" in message:
+        return SH.MaxInclusiveConstraintComponent
+    if "must start with" in message or "pattern" in message:
+        return SH.PatternConstraintComponent
+    if "is not in the UMUD" in message or "not a field" in message:
+        return SH.InConstraintComponent
+    return SH.DatatypeConstraintComponent
+
+
 class MalformedDocument(ValueError):
     """A document that cannot be read as one record; the message gives the reason."""
 
@@ -74,8 +93,9 @@ class Check:
             graph.add((node, RDF.type, SH.ValidationResult))
             graph.add((node, SH.resultSeverity, SH[item["severity"]]))
             graph.add((node, SH.resultMessage, Literal(item["message"])))
-            if item["focus"]:
-                graph.add((node, SH.focusNode, URIRef(item["focus"])))
+            graph.add((node, SH.sourceConstraintComponent, _component(item["message"])))
+            # Every result needs a focus node; a record without a usable name is the submitted document.
+            graph.add((node, SH.focusNode, URIRef(item["focus"]) if item["focus"] else SUBMITTED_DOCUMENT))
             if item["path"]:
                 graph.add((node, SH.resultPath, URIRef(item["path"])))
         return graph

@@ -227,5 +227,8 @@ def problems_from(error: ValidationError) -> list[Problem]:
             message = "is required but missing"
         elif detail["type"] == "extra_forbidden":
             message = "is not a field of a UMUD record; check its spelling"
+        elif detail["type"] == "string_pattern_mismatch" and location == "name":
+            message = ("must start with a letter or digit and hold only letters, digits, '_' and '-' "
+                       "(at most 100 characters), for example DeepACSA_2022")
         problems.append(Problem(location, message))
     return problems

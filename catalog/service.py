@@ -261,6 +261,13 @@ class Catalog:
             return []
         return read_history(self.store, dataset_iri(self.base_url, name))
 
+    def history_graph(self, name: str) -> Graph:
+        """Return the PROV-O statements about a dataset's versions (empty for an unknown name)."""
+        if not NAME_PATTERN.match(name):
+            return Graph()
+        history = history_iri(dataset_iri(self.base_url, name))
+        return self.store.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{history}> {{ ?s ?p ?o }} }}")
+
     def version_graph(self, name: str, number: int) -> Graph | None:
         """Return the version graph `number` of a dataset, with the version's own IRIs, or None."""
         if not NAME_PATTERN.match(name):

@@ -77,6 +77,8 @@ def _register_error_pages(app: Flask) -> None:
 
 def _error_response(status: int, title: str, message: str):
     best = accepted().best_match(["text/html", "application/json", "text/plain"])
+    if request.path.startswith("/api/") or request.args.get("format") in {"json", "records"}:
+        best = "application/json"
     if best == "application/json":
         return jsonify({"status": status, "error": title, "message": message}), status
     if best == "text/html":

@@ -98,8 +98,12 @@ class RateLimiter:
         self._times: dict[str, deque] = {}
         self._lock = threading.Lock()
 
-    def retry_after(self, client: str) -> int:
-        """Record a request of `client`; return 0 when it may proceed, else seconds to wait."""
+    def retry_after(self, client: str, record: bool = True) -> int:
+        """Return 0 when `client` may make a request, else the seconds to wait.
+
+        With `record`, an allowed request counts against the limit at once; otherwise the caller
+        counts it later with `count`, for example only once a submission has been accepted.
+        """
         now = time.monotonic()
         with self._lock:
             times = self._times.setdefault(client, deque())
@@ -107,9 +111,15 @@ class RateLimiter:
                 times.popleft()
             if len(times) >= self.limit:
                 return max(1, int(times[0] + self.window - now) + 1)
-            times.append(now)
+            if record:
+                times.append(now)
             if len(self._times) > 10_000:
                 # Forget idle clients so the table cannot grow without bound.
                 for key in [key for key, value in self._times.items() if not value]:
                     del self._times[key]
             return 0
+
+    def count(self, client: str) -> None:
+        """Count a request of `client` against the limit."""
+        with self._lock:
+            self._times.setdefault(client, deque()).append(time.monotonic())

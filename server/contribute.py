@@ -43,9 +43,10 @@ def _catalog():
     return current_app.extensions["umud"]
 
 
-def _limited(limiter_name: str) -> None:
+def _limited(limiter_name: str, record: bool = True) -> None:
+    """Reject the request with 429 when its client has used up the limit."""
     limiter: RateLimiter = current_app.extensions[limiter_name]
-    wait = limiter.retry_after(request.remote_addr or "unknown")
+    wait = limiter.retry_after(request.remote_addr or "unknown", record)
     if wait:
         log.warning("rate limit: %s from %s, retry after %d s", request.path, request.remote_addr, wait)
         response = jsonify({"status": 429, "error": "Too Many Requests",
@@ -99,15 +100,21 @@ def download():
 
 @contribute.post("/contribute")
 def submit_form():
-    _limited("umud_submission_limit")
+    _limited("umud_submission_limit", record=False)
     catalog = _catalog()
     data = form_to_data(request.form)
     result = check_data(data, catalog, "the form")
     if not result.conforms:
         return _form_again(data, result, "Nothing was submitted: fix the errors marked below and submit again.")
     submission = curation().submit(result.record.to_json(), result.warnings, "form")
+    _count_submission()
     log.info("submission %s of %s from the form", submission.id, submission.name)
     return redirect(url_for("contribute.submission_page", submission_id=submission.id), code=303)
+
+
+def _count_submission() -> None:
+    """Count an accepted submission against its client's limit; rejected ones do not count."""
+    current_app.extensions["umud_submission_limit"].count(request.remote_addr or "unknown")
 
 
 def _form_again(data: dict, result: Check, notice: str):
@@ -150,10 +157,12 @@ def _harvested_data(record, doi: str) -> dict:
 
 @contribute.post("/api/submissions")
 def submit_document():
-    _limited("umud_submission_limit")
+    # Reading the body first lets a body above the size limit get 413 before any other answer.
+    body = request.get_data(cache=False)
+    _limited("umud_submission_limit", record=False)
     media_type = (request.mimetype or "").lower()
     try:
-        result = check_document(request.get_data(cache=False), media_type, _catalog(), "the request body")
+        result = check_document(body, media_type, _catalog(), "the request body")
     except UnsupportedMediaType as error:
         return _problem(415, "Unsupported Media Type", str(error))
     except MalformedDocument as error:
@@ -168,6 +177,7 @@ def submit_document():
                 "message": "The record does not conform to the UMUD shapes; nothing was submitted.", **_report(result)}
         return jsonify(body), 422
     submission = curation().submit(result.record.to_json(), result.warnings, "api")
+    _count_submission()
     log.info("submission %s of %s through the API", submission.id, submission.name)
     response = jsonify({"id": submission.id, "status": submission.status, "name": submission.name,
                         "url": url_for("contribute.submission_api", submission_id=submission.id, _external=True),

@@ -170,6 +170,9 @@ def accept_submission(submission_id: str):
     checked = check_data(item.record, catalog, f"submission {item.id}")
     if not checked.conforms:
         abort(422, description="The record has violations; edit it before accepting.")
+    published = catalog.record(item.name)
+    if published is not None and not _diff(published.to_json(), checked.record.to_json()):
+        abort(409, description="The submission does not change the published version; reject it instead.")
     catalog.write([(checked.record.name, checked.graph)], Change(current_curator(), reason, "curator"))
     curation().decide(item.id, "accepted", current_curator(), reason)
     log.info("curator %s accepted submission %s as %s", current_curator(), item.id, item.name)

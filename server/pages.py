@@ -93,11 +93,15 @@ def _tombstone_or_404(catalog: Catalog, name: str):
     return render_template("tombstone.html", name=name, withdrawal=withdrawal, versions=history), 410
 
 
-def _history(catalog: Catalog, name: str):
+def _history(catalog: Catalog, name: str, suffix: str | None = None):
     versions = catalog.history(name)
     if not versions:
         abort(404, description=f"There is no dataset named '{name}' in this catalog.")
-    if accepted().best_match(["text/html", "application/json"]) == "application/json":
+    wanted = accepted().best_match(["text/html", "application/json", *BY_MEDIA_TYPE])
+    if suffix is not None or wanted in BY_MEDIA_TYPE:
+        # The PROV-O description of the versions, as stored in the dataset's history graph.
+        return _graph_by_suffix_or_accept(catalog.history_graph(name), suffix)
+    if wanted == "application/json":
         return jsonify({"name": name, "versions": [
             {"number": version.number, "kind": version.kind, "time": version.time.isoformat(), "agent": version.agent,
              "reason": version.reason,
@@ -134,12 +138,12 @@ def _part_of_dataset(catalog: Catalog, name: str, rest: str):
 
     Those resources have no document of their own: 303 See Other points to the dataset's description.
     """
-    if rest == "history":
-        return _history(catalog, name)
+    if rest == "history" or rest.startswith("history."):
+        return _history(catalog, name, rest.partition(".")[2] or None)
     if rest == "croissant.json":
         record = catalog.record(name)
         if record is None:
-            abort(404, description=f"There is no dataset named '{name}' in this catalog.")
+            return _tombstone_or_404(catalog, name)
         document = croissant(record, str(dataset_iri(catalog.base_url, name)),
                              url_for("pages.dataset", name=name, _external=True), catalog)
         response = jsonify(document)
@@ -149,7 +153,7 @@ def _part_of_dataset(catalog: Catalog, name: str, rest: str):
     if rest == "linkset" or rest.startswith("citation."):
         record = catalog.record(name)
         if record is None:
-            abort(404, description=f"There is no dataset named '{name}' in this catalog.")
+            return _tombstone_or_404(catalog, name)
         iri = str(dataset_iri(catalog.base_url, name))
         if rest == "linkset":
             landing_page = url_for("pages.dataset", name=name, _external=True)

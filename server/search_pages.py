@@ -121,10 +121,10 @@ def _answer(template: str, page_size: int):
         return jsonify(catalog.search_index.aggregates(parsed.query, catalog.vocabulary))
     result = catalog.search_index.search(parsed.query, catalog.vocabulary, sort=parsed.sort,
                                          page=parsed.page, page_size=parsed.page_size)
-    if requested_format == "json":
-        return jsonify(_json_result(catalog, parsed, result))
     if result.total and parsed.page > _last_page(result.total, parsed.page_size):
         abort(404, description=f"Page {parsed.page} is past the last page of these results.")
+    if requested_format == "json":
+        return jsonify(_json_result(catalog, parsed, result))
     context = _page_context(catalog, parsed, result)
     if template == "explore.html" and result.total:
         context["charts"] = chart_tables(catalog.search_index.aggregates(parsed.query, catalog.vocabulary))
@@ -206,7 +206,8 @@ def _json_result(catalog: Catalog, parsed: Request, result: SearchResult) -> dic
     last = _last_page(result.total, parsed.page_size)
     return {
         "total": result.total,
-        "count": result.total,
+        # The datasets on this page; `total` counts every match.
+        "count": len(result.rows),
         "page": parsed.page,
         "page_size": parsed.page_size,
         "sort": parsed.sort,

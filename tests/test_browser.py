@@ -356,3 +356,18 @@ def test_no_console_errors(page, live_server):
     for path in ("/", "/datasets", "/explore", "/datasets/DeepACSA_2022", "/sparql"):
         page.goto(live_server + path, wait_until="load")
     assert errors == []
+
+
+def test_explore_fits_the_window(browser, live_server):
+    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    context.set_default_timeout(WAIT_MS)
+    try:
+        page = context.new_page()
+        warnings = []
+        page.on("console", lambda message: warnings.append(message.text) if message.type in {"warning", "error"} else None)
+        page.goto(live_server + "/explore")
+        page.wait_for_selector('#charts[data-drawn="true"]')
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1300
+        assert warnings == []
+    finally:
+        context.close()

@@ -12,11 +12,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from rdflib import Graph, Literal
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH, XSD
 
 from catalog.curation import Curation
-from catalog.namespaces import DCAT, HEALTHDCATAP
+from catalog.namespaces import DCAT, HEALTHDCATAP, UMUD
 from catalog.loader import read_records
 from catalog.rdf_mapping import record_to_graph
 from catalog.setup import open_catalog
@@ -131,7 +131,12 @@ def test_api_report_as_shacl_rdf(api):
     reports = list(report.subjects(RDF.type, SH.ValidationReport))
     assert len(reports) == 1
     assert report.value(reports[0], SH.conforms).toPython() is False
-    assert len(list(report.objects(reports[0], SH.result))) >= 2
+    results = list(report.objects(reports[0], SH.result))
+    assert len(results) >= 2
+    for result in results:
+        assert report.value(result, SH.sourceConstraintComponent) is not None
+        assert report.value(result, SH.focusNode) is not None
+        assert report.value(result, SH.resultSeverity) == SH.Violation
 
 
 @pytest.mark.parametrize("body, media_type, reason", [
@@ -171,11 +176,18 @@ def test_api_rate_limit(tmp_path):
                                            submission_limit=(2, 3600), sparql_workers=1))
         client = app.test_client()
         body = (UMUD_RECORDS / "FALLMUD_2017.json").read_bytes()
+        # Rejected submissions do not count: a contributor may fix a record and send it again.
+        for _ in range(3):
+            assert client.post("/api/submissions", data=b"{", content_type="application/json").status_code == 400
         statuses = [client.post("/api/submissions", data=body, content_type="application/json").status_code
                     for _ in range(3)]
         assert statuses == [201, 201, 429]
         limited = client.post("/api/submissions", data=body, content_type="application/json")
         assert int(limited.headers["Retry-After"]) > 0
+        assert limited.get_json()["status"] == 429
+        too_large = client.post("/api/submissions", data=b" " * (3 * 1024 * 1024), content_type="application/json")
+        assert too_large.status_code == 413
+        assert too_large.get_json()["status"] == 413
         app.extensions["umud_sparql"].close()
     finally:
         catalog.store.close()
@@ -310,6 +322,19 @@ def test_accept_publishes_a_new_version(api, contribution_app, token):
     assert second.status_code == 409
 
 
+def test_accept_refuses_a_submission_without_changes(api, contribution_app, token):
+    catalog = contribution_app.extensions["umud"]
+    record = catalog.record("BicepsFem3DUS_2024")
+    body = json.dumps(record.to_json())
+    created = api.post("/api/submissions", data=body, content_type="application/json").get_json()
+    review = api.get(f"/curate/submissions/{created['id']}", headers=bearer(token)).get_json()
+    assert review["changes"] == []
+    response = api.post(f"/curate/submissions/{created['id']}/accept", json={"reason": "same"}, headers=bearer(token))
+    assert response.status_code == 409
+    assert "does not change" in response.get_json()["message"]
+    assert [version.kind for version in catalog.history("BicepsFem3DUS_2024")] == ["created"]
+
+
 def test_accept_needs_a_reason(api, token):
     created = api.post("/api/submissions", data=(UMUD_RECORDS / "NeuAgeOld_2024.json").read_bytes(),
                        content_type="application/json").get_json()
@@ -330,6 +355,14 @@ def test_withdraw_leaves_a_tombstone(api, token):
     history = api.get("/datasets/UltraTimTrack_2024/history", headers=JSON_ACCEPT).get_json()["versions"]
     assert [version["kind"] for version in history] == ["created", "withdrawn"]
     assert api.get("/datasets/UltraTimTrack_2024/versions/1.ttl").status_code == 200
+    for part in ("croissant.json", "citation.bib", "linkset"):
+        assert api.get(f"/datasets/UltraTimTrack_2024/{part}", headers=JSON_ACCEPT).status_code == 410
+    history = Graph().parse(data=api.get("/datasets/UltraTimTrack_2024/history.ttl").get_data(as_text=True),
+                            format="turtle")
+    kinds = sorted(str(kind) for kind in history.objects(None, URIRef(str(UMUD) + "changeKind")))
+    assert kinds == ["created", "withdrawn"]
+    by_accept = api.get("/datasets/UltraTimTrack_2024/history", headers={"Accept": "text/turtle"})
+    assert by_accept.mimetype == "text/turtle"
     assert api.post("/curate/datasets/UltraTimTrack_2024/withdraw", json={"reason": "again"},
                     headers=bearer(token)).status_code == 404
 

@@ -150,3 +150,13 @@ def test_malformed_json_file(tmp_path, text):
     with pytest.raises(RecordError) as caught:
         read_records(path)
     assert str(path) in str(caught.value)
+
+
+def test_invalid_name_is_explained():
+    from catalog.record import RecordError, parse_record
+
+    with pytest.raises(RecordError) as error:
+        parse_record({"name": "bad name!"}, "test")
+    messages = [problem.message for problem in error.value.problems if problem.field == "name"]
+    assert messages and "letters, digits" in messages[0]
+    assert "[A-Za-z0-9]" not in messages[0]

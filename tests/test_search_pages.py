@@ -199,6 +199,19 @@ def test_bad_view_parameters(client, query, named):
 
 def test_page_past_the_end(client):
     assert client.get("/datasets?page=99", headers=BROWSER).status_code == 404
+    assert client.get("/datasets?page=99&format=json").status_code == 404
+
+
+def test_json_count_is_the_page(client):
+    document = client.get("/datasets?format=json&page_size=4&page=2").get_json()
+    assert (document["total"], document["count"], len(document["datasets"])) == (len(SEED), 4, 4)
+
+
+def test_errors_of_format_json_are_json(client):
+    response = client.get("/datasets?format=json&sort=bogus")
+    assert response.status_code == 400
+    assert response.mimetype == "application/json"
+    assert "sort" in response.get_json()["message"]
 
 
 def test_unacceptable_format(client):

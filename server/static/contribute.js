@@ -22,12 +22,22 @@
     for (const block of form.querySelectorAll(".form-field")) touched.add(block.dataset.field);
   }
 
+  function fieldLabel(name) {
+    const block = document.getElementById("field-" + name);
+    const label = block && block.querySelector("label, legend");
+    return label ? label.firstChild.textContent.trim() : name;
+  }
+
   function show(results) {
     for (const list of form.querySelectorAll(".field-messages")) list.replaceChildren();
     let violations = 0;
+    const elsewhere = new Set();
     for (const result of results) {
       if (result.severity === "Violation") violations += 1;
-      if (result.input && !touched.has(result.input)) continue;
+      if (result.input && !touched.has(result.input)) {
+        if (result.severity === "Violation") elsewhere.add(fieldLabel(result.input));
+        continue;
+      }
       const list = document.getElementById("messages-" + (result.input || "record")) || document.getElementById("messages-record");
       const item = document.createElement("li");
       item.className = result.severity.toLowerCase();
@@ -41,8 +51,11 @@
     const summary = document.getElementById("check-summary");
     if (summary) {
       const warnings = results.length - violations;
-      summary.textContent = violations + (violations === 1 ? " error, " : " errors, ") + warnings +
-        (warnings === 1 ? " warning." : " warnings.") + (violations ? " Errors block the submission." : " Ready to submit.");
+      let text = violations + (violations === 1 ? " error, " : " errors, ") + warnings +
+        (warnings === 1 ? " warning." : " warnings.");
+      text += violations ? " Errors block the submission." : " Ready to submit.";
+      if (elsewhere.size) text += " Still to fill in: " + [...elsewhere].join(", ") + ".";
+      summary.textContent = text;
       summary.dataset.violations = String(violations);
     }
   }

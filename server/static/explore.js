@@ -5,8 +5,9 @@
 
   const colour = { field: "data_type", type: "nominal", title: "Data type" };
 
-  function spec(id, data) {
-    const base = { $schema: "https://vega.github.io/schema/vega-lite/v6.json", width: "container",
+  function spec(id, data, width) {
+    // A fixed width taken from the chart's box, so that the page never grows wider than the window.
+    const base = { $schema: "https://vega.github.io/schema/vega-lite/v6.json", width: width,
                    autosize: { type: "fit-x", contains: "padding" } };
     const muscles = data.per_muscle;
     switch (id) {
@@ -42,9 +43,14 @@
                       x: { field: "datasets", type: "quantitative", title: "Datasets" },
                       tooltip: [{ field: "device" }, { field: "datasets" }] } };
       case "sample-images":
-        return { ...base, height: 260, data: { values: data.sample_vs_images }, mark: { type: "point", filled: true, opacity: 0.7 },
-          encoding: { x: { field: "sample_size", type: "quantitative", scale: { type: "symlog" }, title: "Participants" },
-                      y: { field: "image_count", type: "quantitative", scale: { type: "symlog" }, title: "Images" },
+        // Logarithmic axes, because both figures span several orders of magnitude; a log scale
+        // cannot show zero, so datasets without images are left out of this chart.
+        return { ...base, height: 260, data: { values: data.sample_vs_images.filter((row) => row.image_count > 0 && row.sample_size > 0) },
+          mark: { type: "point", filled: true, opacity: 0.7 },
+          encoding: { x: { field: "sample_size", type: "quantitative", scale: { type: "log" }, title: "Participants",
+                           axis: { format: "~s", tickCount: 5 } },
+                      y: { field: "image_count", type: "quantitative", scale: { type: "log" }, title: "Images",
+                           axis: { format: "~s", tickCount: 5 } },
                       color: colour,
                       tooltip: [{ field: "name", title: "Dataset" }, { field: "sample_size", title: "Participants" },
                                 { field: "image_count", title: "Images" }] } };
@@ -66,8 +72,13 @@
       return;
     }
     for (const element of charts.querySelectorAll(".chart")) {
-      const chart = spec(element.dataset.chart, data);
+      const chart = spec(element.dataset.chart, data, Math.max(200, element.clientWidth));
       if (!chart) continue;
+      if (typeof chart.height === "object") {
+        // A height per bar cannot be fitted to the box, so the width leaves room for the labels.
+        chart.autosize = { type: "pad" };
+        chart.width = Math.max(150, element.clientWidth - 230);
+      }
       const view = new vega.View(vega.parse(vegaLite.compile(chart).spec), { renderer: "svg", container: element, hover: true });
       await view.runAsync();
       element.dataset.drawn = "true";
