@@ -80,7 +80,7 @@ def dataset(name: str):
 
 
 def _tombstone_or_404(catalog: Catalog, name: str):
-    """Answer for a dataset that is not in the catalog: 410 Gone with the reason when it was withdrawn."""
+    """Return 410 Gone with the reason for a withdrawn dataset, else 404."""
     history = catalog.history(name)
     if not history or history[-1].kind != "withdrawn":
         abort(404, description=f"There is no dataset named '{name}' in this catalog.")
