@@ -307,6 +307,9 @@ def measure(size: int, repeat: int, naive_repeat: int, naive: bool) -> list[dict
         index.close()
         catalog.store.close()
     if naive:
+        # rdflib can take hours at the largest size: the rows measured so far are printed first.
+        print(f"\nServer and Oxigraph rows of size {size}, before rdflib:", flush=True)
+        print_table(rows, repeat, naive_repeat)
         naive_times = measure_naive(size, queries, picks, naive_repeat)
         for row in rows:
             if row["case"] in naive_times:
