@@ -42,26 +42,29 @@ EU_THEMES = URIRef("http://publications.europa.eu/resource/authority/data-theme"
 EU_THEME_HEALTH = URIRef("http://publications.europa.eu/resource/authority/data-theme/HEAL")
 
 
-def catalog_graph(catalog: Catalog, page: int | None = None, page_size: int = CATALOG_PAGE_SIZE) -> Graph:
+def catalog_graph(catalog: Catalog, page: int | None = None, page_size: int = CATALOG_PAGE_SIZE,
+                  names: list[str] | None = None) -> Graph:
     """Return the catalog description and its datasets, merged into one graph, in DCAT-AP's terms.
 
     Without `page`, every dataset is included. With it, only that page of `page_size` datasets
     (by name), and a Hydra `PartialCollectionView` that links to the first, previous, next and
-    last pages, as CKAN pages its DCAT catalogs.
+    last pages, as CKAN pages its DCAT catalogs. `names` are the datasets in page order, by default
+    read from the store.
     """
-    names = catalog.names()
-    graph = catalog.store.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{catalog.iri}> {{ ?s ?p ?o }} }}")
+    names = catalog.names() if names is None else names
+    # The catalog's own statements without its links to datasets, which are added for the datasets shown.
+    graph = catalog.store.construct(f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{catalog.iri}> {{ ?s ?p ?o }}
+        FILTER(?p NOT IN (<{DCAT.dataset}>, <{DCAT.record}>)) }}""")
     shown = names
     if page is not None:
         if page < 1 or page_size < 1:
             raise ValueError("the page and the page size start at 1")
         shown = names[(page - 1) * page_size:page * page_size]
-        kept = {dataset_iri(catalog.base_url, name) for name in shown}
-        for dataset in list(graph.objects(catalog.iri, DCAT.dataset)):
-            if dataset not in kept:
-                graph.remove((catalog.iri, DCAT.dataset, dataset))
-                graph.remove((catalog.iri, DCAT.record, URIRef(f"{dataset}/record")))
         _add_page_view(graph, catalog, page, page_size, len(names))
+    for name in shown:
+        dataset = dataset_iri(catalog.base_url, name)
+        graph.add((catalog.iri, DCAT.dataset, dataset))
+        graph.add((catalog.iri, DCAT.record, URIRef(f"{dataset}/record")))
     graph += catalog.datasets_graph(shown)
     return bind_prefixes(dcat_ap_view(graph, catalog))
 

@@ -299,6 +299,20 @@ class SearchIndex:
         with self._lock, self._transaction():
             return self._delete(name)
 
+    def totals(self) -> tuple[int, int, int, int]:
+        """Return the number of datasets and the sums of their images, videos and participants."""
+        with self._lock:
+            return tuple(self._connection.execute(
+                "SELECT COUNT(*), COALESCE(SUM(image_count), 0), COALESCE(SUM(video_count), 0), "
+                "COALESCE(SUM(sample_size), 0) FROM datasets").fetchone())
+
+    def newest(self, count: int) -> list[dict]:
+        """Return the result rows of the `count` datasets published last, by year, then by name."""
+        with self._lock:
+            rows = self._connection.execute(
+                "SELECT summary FROM datasets ORDER BY year IS NULL, year DESC, name_key, name LIMIT ?", (count,))
+            return [json.loads(summary) for (summary,) in rows]
+
     def summaries(self, names: list[str]) -> dict[str, dict]:
         """Return the result rows of the named datasets that are indexed, by name."""
         found: dict[str, dict] = {}

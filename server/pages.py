@@ -20,7 +20,7 @@ from catalog.export import CATALOG_PAGE_SIZE, catalog_graph
 from catalog.fields import FIELDS
 from catalog.namespaces import ONTOLOGY_GRAPH, bind_prefixes
 from catalog.rdf_mapping import dataset_iri
-from catalog.service import Catalog
+from catalog.service import Catalog, Totals
 from catalog.validation import shapes_graph
 
 from . import signposting
@@ -47,8 +47,10 @@ def _catalog() -> Catalog:
 @pages.get("/")
 def home():
     catalog = _catalog()
-    newest = [catalog.record(name) for name in catalog.newest(5)]
-    return render_template("home.html", totals=catalog.totals(), newest=newest)
+    catalog.refresh_index()
+    # The search index answers both in milliseconds; SPARQL over a large store takes seconds.
+    totals = Totals(*catalog.search_index.totals())
+    return render_template("home.html", totals=totals, newest=catalog.search_index.newest(5))
 
 
 @pages.get("/datasets/<path:name>")
@@ -181,20 +183,23 @@ def _part_of_dataset(catalog: Catalog, name: str, rest: str):
 def catalog_view(suffix: str | None = None):
     """The DCAT catalog; `?page=N` (and `page_size`, at most 1000) returns one page with Hydra links."""
     catalog = _catalog()
-    page, page_size = _catalog_page()
+    catalog.refresh_index()
+    # The search index lists the datasets in milliseconds; the store takes seconds for 100,000.
+    names = catalog.search_index.names()
+    page, page_size = _catalog_page(len(names))
     if suffix is not None:
         if suffix not in BY_SUFFIX:
             abort(404, description=f"Unknown format '.{suffix}'; use .ttl, .jsonld, .rdf or .nt.")
-        return rdf_response(catalog_graph(catalog, page, page_size), BY_SUFFIX[suffix].media_type)
+        return rdf_response(catalog_graph(catalog, page, page_size, names), BY_SUFFIX[suffix].media_type)
     wanted = negotiate()
     if wanted is None:
         abort(406, description=f"The catalog is served as {served_types()}.")
     if wanted == "html":
         return redirect(url_for("search.datasets"), code=303)
-    return rdf_response(catalog_graph(catalog, page, page_size), wanted, vary=True)
+    return rdf_response(catalog_graph(catalog, page, page_size, names), wanted, vary=True)
 
 
-def _catalog_page() -> tuple[int | None, int]:
+def _catalog_page(total: int) -> tuple[int | None, int]:
     values = {}
     for name, default in (("page", None), ("page_size", CATALOG_PAGE_SIZE)):
         text = request.args.get(name, "").strip()
@@ -205,7 +210,7 @@ def _catalog_page() -> tuple[int | None, int]:
             abort(400, description=f"{name}: '{text[:40]}' is not a whole number from 1 to "
                                    f"{'1,000' if name == 'page_size' else '1,000,000,000'}")
         values[name] = int(text)
-    if values["page"] is None and (request.args.get("page_size") or len(_catalog().names()) > values["page_size"]):
+    if values["page"] is None and (request.args.get("page_size") or total > values["page_size"]):
         # A large catalog comes page by page, as CKAN serves DCAT; the first page links to the rest.
         values["page"] = 1
     return values["page"], values["page_size"]
