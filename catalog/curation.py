@@ -55,7 +55,7 @@ CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 
 class CurationError(ValueError):
-    """A request the curation data cannot fulfil; the message says why and what to do."""
+    """A request the curation data cannot fulfil; the message gives the reason and what to do."""
 
 
 @dataclass(frozen=True)

@@ -209,7 +209,7 @@ def time_calls(call: Callable[[int], object], repeat: int) -> tuple[float, float
 def measure_naive(size: int, queries: dict, picks: list[str], repeat: int) -> dict:
     """Time the searches and record reads on rdflib, in a child process that builds its own graph.
 
-    The child holds the rdflib graph (many gigabytes at 100,000 datasets), so the server timings
+    The child keeps the rdflib graph (many gigabytes at 100,000 datasets), so the server timings
     in this process are not slowed by it. A call that takes longer than NAIVE_TIMEOUT is stopped
     (SIGALRM) and reported as a lower bound: a negative median.
     """
@@ -291,7 +291,7 @@ def measure(size: int, repeat: int, naive_repeat: int, naive: bool) -> list[dict
             rows.append(_row(size, label, server_times, oxigraph_times, None))
             _progress(f"size {size}: timed {label}")
 
-        # Each text above is answered from memory after its first request; new texts are not.
+        # The index keeps recent texts' matches in memory, so each request below asks a new word.
         words = _new_words(repeat)
         cold_times = time_calls(lambda attempt: _get(client, "/datasets?" + urlencode([("q", words[attempt])])), len(words))
         rows.append(_row(size, "text, each word new", cold_times, None, None))
@@ -327,7 +327,7 @@ def _new_words(count: int) -> list[str]:
 def _get(client, url: str) -> None:
     response = client.get(url, headers={"Accept": "text/html"})
     if response.status_code != 200:
-        raise RuntimeError(f"GET {url} answered {response.status_code}")
+        raise RuntimeError(f"GET {url} failed with status {response.status_code}")
 
 
 def _row(size, label, server_times, oxigraph_times, naive_times) -> dict:

@@ -138,7 +138,7 @@ class Catalog:
             self.search_index.record_written(self, written, before, after)
 
     def withdraw(self, name: str, change: Change) -> None:
-        """Take a dataset out of the catalog, keeping its versions and a tombstone that says why.
+        """Take a dataset out of the catalog, keeping its versions and a tombstone with the reason.
 
         Raises LookupError when there is no such dataset.
         """

@@ -157,7 +157,7 @@ def _harvested_data(record, doi: str) -> dict:
 
 @contribute.post("/api/submissions")
 def submit_document():
-    # Reading the body first lets a body above the size limit get 413 before any other answer.
+    # Reading the body first makes a body above the size limit get 413 before any other status.
     body = request.get_data(cache=False)
     _limited("umud_submission_limit", record=False)
     media_type = (request.mimetype or "").lower()

@@ -119,17 +119,20 @@ def queue():
 # Submissions
 
 
-def _pending(submission_id: str):
-    submission = curation().submission(submission_id)
-    if submission is None:
+def _submission(submission_id: str, pending: bool = False):
+    """Return a submission, or abort with 404, and with 409 when `pending` and it was decided already."""
+    item = curation().submission(submission_id)
+    if item is None:
         abort(404, description="There is no submission with this id.")
-    return submission
+    if pending and item.status != "pending":
+        abort(409, description=f"This submission is {item.status} already.")
+    return item
 
 
 @curate.get("/submissions/<submission_id>")
 @curator_required
 def submission(submission_id: str):
-    item = _pending(submission_id)
+    item = _submission(submission_id)
     catalog = _catalog()
     checked = check_data(item.record, catalog, f"submission {item.id}")
     published = catalog.record(item.name)
@@ -145,7 +148,7 @@ def submission(submission_id: str):
 @curate.post("/submissions/<submission_id>/edit")
 @curator_required
 def edit_submission(submission_id: str):
-    item = _pending(submission_id)
+    item = _submission(submission_id, pending=True)
     catalog = _catalog()
     data = form_to_data(request.form)
     checked = check_data(data, catalog, f"submission {item.id}")
@@ -162,9 +165,7 @@ def edit_submission(submission_id: str):
 @curate.post("/submissions/<submission_id>/accept")
 @curator_required
 def accept_submission(submission_id: str):
-    item = _pending(submission_id)
-    if item.status != "pending":
-        abort(409, description=f"This submission is {item.status} already.")
+    item = _submission(submission_id, pending=True)
     reason = _reason()
     catalog = _catalog()
     checked = check_data(item.record, catalog, f"submission {item.id}")
@@ -182,9 +183,7 @@ def accept_submission(submission_id: str):
 @curate.post("/submissions/<submission_id>/reject")
 @curator_required
 def reject_submission(submission_id: str):
-    item = _pending(submission_id)
-    if item.status != "pending":
-        abort(409, description=f"This submission is {item.status} already.")
+    item = _submission(submission_id, pending=True)
     reason = _reason()
     curation().decide(item.id, "rejected", current_curator(), reason)
     log.info("curator %s rejected submission %s", current_curator(), item.id)

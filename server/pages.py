@@ -48,7 +48,7 @@ def _catalog() -> Catalog:
 def home():
     catalog = _catalog()
     catalog.refresh_index()
-    # The search index answers both in milliseconds; SPARQL over a large store takes seconds.
+    # The search index returns both in milliseconds, where SPARQL over a large store takes seconds.
     totals = Totals(*catalog.search_index.totals())
     return render_template("home.html", totals=totals, newest=catalog.search_index.newest(5))
 

@@ -261,7 +261,7 @@ def test_fts_table_uses_trigram(index):
 
 
 def test_bitmaps_follow_upserts_and_deletes(catalog):
-    """An index changed record by record after searching answers like one built afresh."""
+    """An index changed record by record after searching returns what one built afresh returns."""
     changed = SearchIndex()
     changed.rebuild(catalog)
     queries = [parse_query(parameters, catalog) for parameters in QUERIES[:16]]

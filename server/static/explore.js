@@ -43,7 +43,7 @@
                       x: { field: "datasets", type: "quantitative", title: "Datasets" },
                       tooltip: [{ field: "device" }, { field: "datasets" }] } };
       case "sample-images":
-        // Logarithmic axes, because both figures span several orders of magnitude; a log scale
+        // Logarithmic axes, because both figures span several orders of magnitude. A log scale
         // cannot show zero, so datasets without images are left out of this chart.
         return { ...base, height: 260, data: { values: data.sample_vs_images.filter((row) => row.image_count > 0 && row.sample_size > 0) },
           mark: { type: "point", filled: true, opacity: 0.7 },
