@@ -18,6 +18,9 @@ AGE_BIN = 10
 # A fixed pseudo-random order of datasets (Knuth's multiplicative hash of the id), for samples.
 SHUFFLED = "(d.id * 2654435761) % 4294967296, d.id"
 
+# The condition of a text whose every word has three letters or more: its full-text match alone.
+MATCH_ONLY = "d.id IN (SELECT rowid FROM dataset_text WHERE dataset_text MATCH ?)"
+
 
 class ChartBitmaps:
     """Bitmaps for the charts of the explore page, from the index as `bitmaps` describes it.
@@ -82,9 +85,10 @@ class Bitmaps:
         self.facets["labels"] = {"true" if truth else "false": self.from_ids(row[1] for row in group)
                                  for truth, group in groupby(labels, key=lambda row: row[0])}
         self.orders: dict[str, list[int]] = {}
+        self.places: dict[str, list[int]] = {}
         # Recent texts: the bitmap of their matches, and the matches in a ranked order.
         self.texts: OrderedDict[str, int] = OrderedDict()
-        self.rankings: OrderedDict[tuple[str, str], list[int]] = OrderedDict()
+        self.rankings: OrderedDict[tuple[str, bool], list[int]] = OrderedDict()
         # The bitmaps of the explore page's charts, built on first use.
         self.charts: ChartBitmaps | None = None
 
@@ -100,29 +104,49 @@ class Bitmaps:
             self.orders[order] = [id_ for (id_,) in self.connection.execute(f"SELECT d.id FROM datasets d ORDER BY {order}")]
         return self.orders[order]
 
-    def text(self, text: str, sql: str, parameters: list, order: str | None = None,
-             match: str | None = None) -> tuple[int, list[int]]:
-        """Return the datasets that match a text, and them ranked by `order` if given.
+    def positions(self, order: str) -> list[int]:
+        """Return each dataset id's place in `order`, as a list indexed by id."""
+        if order not in self.places:
+            places = [0] * (self.bytes * 8)
+            for place, id_ in enumerate(self.order(order)):
+                places[id_] = place
+            self.places[order] = places
+        return self.places[order]
 
-        `sql` and `parameters` are the text's condition on `datasets d`; `match` is the FTS5
-        query whose matches `order` ranks.
+    def text(self, text: str, sql: str, parameters: list, *, match: str | None = None,
+             ranked: bool = False, descending: bool = False, by_name: str = "") -> tuple[int, list[int]]:
+        """Return the datasets that match a text, and, when `ranked`, them in order of relevance.
+
+        `sql` and `parameters` are the text's whole condition on `datasets d`; `match` is the FTS5
+        query of its words of three letters or more. Relevance is bm25 over `match`, which is
+        lower for better matches: ascending puts the best first, `descending` the worst. Ties
+        follow the SQL order `by_name`. When `sql` tests nothing but `match`, one pass over the
+        full-text index gives both the matches and their ranks, where a text asked for the first
+        time would otherwise need two.
         """
+        key = (text, descending)
+        if ranked and key not in self.rankings:
+            scores = dict(self.connection.execute(
+                "SELECT rowid, bm25(dataset_text) FROM dataset_text WHERE dataset_text MATCH ?", [match]))
+            if sql == MATCH_ONLY and text not in self.texts:
+                self._keep(self.texts, text, self.from_ids(scores))
+            # Sorting is stable, so datasets of equal rank stay in the order of their names.
+            ranking = sorted(scores, key=self.positions(by_name).__getitem__)
+            ranking.sort(key=scores.__getitem__, reverse=descending)
+            self._keep(self.rankings, key, ranking)
         if text not in self.texts:
-            self.texts[text] = self.from_ids(id_ for (id_,) in self.connection.execute(
-                f"SELECT d.id FROM datasets d WHERE {sql}", parameters))
-            if len(self.texts) > self.TEXTS_KEPT:
-                self.texts.popitem(last=False)
+            self._keep(self.texts, text, self.from_ids(id_ for (id_,) in self.connection.execute(
+                f"SELECT d.id FROM datasets d WHERE {sql}", parameters)))
         self.texts.move_to_end(text)
-        if order is None:
+        if not ranked:
             return self.texts[text], []
-        if (text, order) not in self.rankings:
-            self.rankings[(text, order)] = [id_ for (id_,) in self.connection.execute(
-                "SELECT d.id FROM datasets d JOIN dataset_text ON dataset_text.rowid = d.id "
-                f"WHERE dataset_text MATCH ? ORDER BY {order}", [match])]
-            if len(self.rankings) > self.TEXTS_KEPT:
-                self.rankings.popitem(last=False)
-        self.rankings.move_to_end((text, order))
-        return self.texts[text], self.rankings[(text, order)]
+        self.rankings.move_to_end(key)
+        return self.texts[text], self.rankings[key]
+
+    def _keep(self, memory: OrderedDict, key, value) -> None:
+        memory[key] = value
+        if len(memory) > self.TEXTS_KEPT:
+            memory.popitem(last=False)
 
 
 def take(order: list[int], selection: int, size: int, offset: int, limit: int | None) -> list[int]:

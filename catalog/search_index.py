@@ -33,7 +33,7 @@ from .fields import CONCEPT_FIELDS, FIELDS, FIELDS_BY_NAME, RANGED_FIELDS, Field
 from .namespaces import sparql_prologue
 from .record import Record
 from .search import PATHS, TEXT_MATCH_FIELDS, Query
-from .search_bitmaps import AGE_BIN, SHUFFLED, Bitmaps, ChartBitmaps, take
+from .search_bitmaps import AGE_BIN, MATCH_ONLY, SHUFFLED, Bitmaps, ChartBitmaps, take
 from .vocabulary import Concept, Vocabulary, default_vocabulary
 
 # Columns of `datasets` besides `id`, `name` and `name_key`, by field name.
@@ -60,6 +60,9 @@ MAX_PAGE_SIZE = 1000
 TOP_DEVICES = 15
 # find_datasets reads at most the first 10 words of the text.
 MAX_TEXT_WORDS = 10
+# SQLite's largest memory map unless compiled otherwise; SQLite maps at most the file's size.
+MEMORY_MAP_BYTES = 0x7FFF0000
+
 # The trigram tokenizer cannot match a word shorter than this through MATCH.
 TRIGRAM = 3
 
@@ -146,6 +149,9 @@ class SearchIndex:
         self.path = str(path)
         self._connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._connection.execute("PRAGMA foreign_keys = ON")
+        # Reading the file through a memory map spares SQLite a copy of every page it reads, which
+        # makes a text search over tens of thousands of matches about a tenth faster.
+        self._connection.execute(f"PRAGMA mmap_size = {MEMORY_MAP_BYTES}")
         self._connection.create_function("casefold", 1, _casefold, deterministic=True)
         self._lock = threading.Lock()
         self._closure_vocabulary: Vocabulary | None = None
@@ -430,8 +436,10 @@ class SearchIndex:
                 facets: bool) -> tuple[int, list[dict], dict[str, dict[str, int]]]:
         """Return the number of matches, the rows of `limit` of them (all for None) from `offset`
         in `sort` order, and the facet counts when `facets` is true."""
-        order = _order_by(sort, has_ranked_text=bool(_long_words(query.text)))
-        bitmaps, masks, selection, ranked = self._selection(query, vocabulary, order)
+        relevance = sort.removeprefix("-") == "relevance" and bool(_long_words(query.text))
+        order = _order_by(sort)
+        bitmaps, masks, selection, ranked = self._selection(
+            query, vocabulary, ranked=relevance, descending=sort.startswith("-"))
         counts = {}
         if facets:
             for facet in FACET_FIELDS:
@@ -443,23 +451,24 @@ class SearchIndex:
                 values = bitmaps.facets.get(facet, {})
                 counted = {value: (bitmap & others).bit_count() for value, bitmap in sorted(values.items())}
                 counts[facet] = {value: count for value, count in counted.items() if count}
-        ids = take(ranked if "bm25" in order else bitmaps.order(order), selection, bitmaps.bytes, offset, limit)
+        ids = take(ranked if relevance else bitmaps.order(order), selection, bitmaps.bytes, offset, limit)
         return selection.bit_count(), self._rows(ids), counts
 
-    def _selection(self, query: Query, vocabulary: Vocabulary, order: str | None = None):
+    def _selection(self, query: Query, vocabulary: Vocabulary, *, ranked: bool = False, descending: bool = False):
         """Return the bitmaps, each condition's (field, bitmap), the matching datasets' bitmap and,
-        for a text query ranked by relevance, the matching ids in `order`."""
+        when `ranked`, the datasets that match the text in order of relevance (worst first when
+        `descending`)."""
         self._use_vocabulary(vocabulary)
         if self._bitmaps is None:
             self._bitmaps = Bitmaps(self._connection)
         bitmaps = self._bitmaps
-        ranked = None
+        ranking: list[int] = []
         masks = []
         for condition in build_conditions(query, vocabulary):
             if condition.text is not None:
-                ranking = order if order and "bm25" in order else None
-                mask, ranked = bitmaps.text(condition.text, condition.sql, condition.parameters, ranking,
-                                            _match_expression(_long_words(condition.text)))
+                mask, ranking = bitmaps.text(condition.text, condition.sql, condition.parameters,
+                                             match=_match_expression(_long_words(condition.text)),
+                                             ranked=ranked, descending=descending, by_name=_order_by("name"))
             elif condition.chosen is not None:
                 mask = 0
                 for value in condition.chosen:
@@ -471,7 +480,7 @@ class SearchIndex:
         selection = bitmaps.everything
         for _, mask in masks:
             selection &= mask
-        return bitmaps, masks, selection, ranked
+        return bitmaps, masks, selection, ranking
 
     def _rows(self, ids: list[int]) -> list[dict]:
         """Return the summaries of datasets by id, in the order of `ids`."""
@@ -702,6 +711,8 @@ def _text_condition(text: str) -> _Condition:
         if len(word) < TRIGRAM:
             tests.append(f"instr({everything}, ?) > 0")
             parameters.append(word)
+    if tests == ["dataset_text MATCH ?"]:
+        return _Condition(None, MATCH_ONLY, parameters, text=" ".join(words))
     return _Condition(None, f"d.id IN (SELECT rowid FROM dataset_text WHERE {' AND '.join(tests)})",
                       parameters, text=" ".join(words))
 
@@ -716,18 +727,18 @@ def _match_expression(words: list[str]) -> str:
     return " AND ".join('"' + word.replace('"', '""') + '"' for word in words)
 
 
-def _order_by(sort: str, *, has_ranked_text: bool) -> str:
+def _order_by(sort: str) -> str:
+    """Return the SQL order of `datasets d` for a sort key; relevance without a text is by name.
+
+    Relevance with a text is bm25, which `Bitmaps.text` ranks with ties in the order by name.
+    """
     descending = sort.startswith("-")
     key = sort.removeprefix("-")
     if key not in SORTS:
         choices = ", ".join(SORTS)
         raise ValueError(f"invalid sort '{sort}'; use one of {choices}, with a leading '-' for descending order")
     direction = "DESC" if descending else "ASC"
-    if key == "relevance":
-        # bm25() is lower for better matches, so ascending order puts the best match first.
-        first = f"bm25(dataset_text) {'DESC' if descending else 'ASC'}" if has_ranked_text else f"d.name_key {direction}"
-        return f"{first}, d.name_key, d.name"
-    if key == "name":
+    if key in ("relevance", "name"):
         return f"d.name_key {direction}, d.name {direction}"
     return f"d.{key} IS NULL, d.{key} {direction}, d.name_key, d.name"
 

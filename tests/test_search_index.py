@@ -171,6 +171,37 @@ def test_relevance_ranks_name_match_first(index, catalog):
     assert names[0] == "DeepACSA_2022"
 
 
+@pytest.mark.parametrize("parameters", [
+    [("q", "muscle")],
+    [("q", "fascicle video")],
+    [("q", "ultrasound"), ("data_type", "Image")],
+    [("q", "ul muscle")],
+])
+@pytest.mark.parametrize("sort", ["relevance", "-relevance"])
+def test_relevance_ties_follow_name(catalog, parameters, sort):
+    """Copies of a record differ only in name, so their bm25 ties and their names decide."""
+    index = SearchIndex()
+    index.rebuild(catalog)
+    records = [catalog.record(name) for name in catalog.names()]
+    for number, record in enumerate(records[:4] * 3):
+        index.upsert(record.model_copy(update={"name": f"Copy{(7 * number) % 12:02d}_{record.year}"}))
+    query = parse_query(parameters, catalog)
+    words = [word for word in query.text.split() if len(word) >= 3]
+    direction = "DESC" if sort.startswith("-") else "ASC"
+    # SQLite orders by bm25 itself here; the index ranks in Python.
+    expected = [name for (name,) in index._connection.execute(
+        "SELECT d.name FROM datasets d JOIN dataset_text ON dataset_text.rowid = d.id "
+        f"WHERE dataset_text MATCH ? ORDER BY bm25(dataset_text) {direction}, d.name_key, d.name",
+        [" AND ".join(f'"{word}"' for word in words)])]
+    matching = {row["name"] for row in index.matching(query, catalog.vocabulary)}
+
+    names = index.search(query, catalog.vocabulary, sort=sort, page_size=100).names
+
+    assert names == [name for name in expected if name in matching]
+    assert sum(name.startswith("Copy") for name in names) >= 3, "copies of equal rank match"
+    index.close()
+
+
 def test_relevance_without_text_sorts_by_name(index, catalog):
     query = parse_query([("data_type", "Image")], catalog)
 
