@@ -49,6 +49,9 @@ LARGE = 5_000
 SPARQL_REPEAT_LARGE = 3
 LARGE_SPARQL = 50_000
 NAIVE_TIMEOUT = 300.0
+# rdflib's graph of 100,000 datasets takes about 12 GB. A search that would take the child more
+# than this much memory beyond what it had at its start is stopped and reported.
+NAIVE_MEMORY_BYTES = 16 * 2**30
 
 # The requests timed at every size, as /datasets query parameters.
 SEARCHES = {
@@ -222,7 +225,8 @@ def measure_naive(size: int, queries: dict, picks: list[str], repeat: int) -> di
 
     The child keeps the rdflib graph (many gigabytes at 100,000 datasets), so the server timings
     in this process are not slowed by it. A call that takes longer than NAIVE_TIMEOUT is stopped
-    (SIGALRM) and reported as a lower bound: a negative median.
+    (SIGALRM) and reported as a lower bound: a negative median. A call that needs more memory than
+    NAIVE_MEMORY_BYTES is reported as such, and so are calls left when the child ended early.
     """
     import multiprocessing
 
@@ -230,12 +234,26 @@ def measure_naive(size: int, queries: dict, picks: list[str], repeat: int) -> di
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(target=_naive_child, args=(size, queries, picks, repeat, sender))
     child.start()
-    results = receiver.recv()
+    sender.close()
+    results = {}
+    while True:
+        try:
+            label, timing = receiver.recv()
+        except EOFError:
+            break
+        if label is None:
+            break
+        results[label] = timing
     child.join()
+    if child.exitcode:
+        _progress(f"size {size}: the rdflib process ended with exit code {child.exitcode}")
+        for label in [*queries, "landing page"]:
+            results.setdefault(label, f"ended ({child.exitcode})")
     return results
 
 
 def _naive_child(size: int, queries: dict, picks: list[str], repeat: int, sender) -> None:
+    import resource
     import signal
 
     class Stopped(Exception):
@@ -245,9 +263,12 @@ def _naive_child(size: int, queries: dict, picks: list[str], repeat: int, sender
         raise Stopped()
 
     signal.signal(signal.SIGALRM, stop)
+    # The first field of /proc/self/statm is the process's virtual size in pages (Linux).
+    pages = int(Path("/proc/self/statm").read_text().split()[0]) if Path("/proc/self/statm").exists() else 0
+    limit = pages * resource.getpagesize() + NAIVE_MEMORY_BYTES
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     _progress(f"size {size}: building the rdflib graph")
     catalog = naive_catalog(size)
-    results = {}
 
     def timed(label: str, call: Callable[[int], object]) -> None:
         timings = []
@@ -257,19 +278,22 @@ def _naive_child(size: int, queries: dict, picks: list[str], repeat: int, sender
             try:
                 call(attempt)
             except Stopped:
-                results[label] = (-NAIVE_TIMEOUT * 1000, -NAIVE_TIMEOUT * 1000)
+                sender.send((label, (-NAIVE_TIMEOUT * 1000, -NAIVE_TIMEOUT * 1000)))
+                return
+            except MemoryError:
+                sender.send((label, "out of memory"))
                 return
             finally:
                 signal.alarm(0)
             timings.append((time.perf_counter() - started) * 1000)
         timings.sort()
-        results[label] = (statistics.median(timings), timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))])
+        sender.send((label, (statistics.median(timings), timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))])))
         _progress(f"size {size}: timed {label} on rdflib")
 
     for label, query in queries.items():
         timed(label, lambda _attempt, query=query: find_datasets(query, catalog))
     timed("landing page", lambda attempt: catalog.record(picks[attempt % len(picks)]))
-    sender.send(results)
+    sender.send((None, None))
 
 
 def measure(size: int, repeat: int, naive_repeat: int, naive: bool) -> list[dict]:
@@ -374,7 +398,9 @@ def print_table(rows: list[dict], repeat: int, naive_repeat: int) -> None:
         if oxigraph is None:
             print(f"{row['size']:>7}  {row['case']:<22} {server[0]:>7.2f} / {server[1]:<7.2f}")
             continue
-        if naive and naive[0] < 0:
+        if isinstance(naive, str):
+            naive_text, ratio = f"{naive:>21}", f"{'-':>13}"
+        elif naive and naive[0] < 0:
             naive_text = f"{'> ' + format(-naive[0] / 1000, '.0f') + ' s (stopped)':>21}"
             ratio = f"{'> ' + format(-naive[0] / server[0], '.0f'):>12}x"
         else:
