@@ -21,7 +21,7 @@ def test_benchmark_prints_every_row(capsys):
     assert re.search(r"^\s+40  store write / rebuild\s+[\d.]+ s write\s+[\d.]+ s index rebuild", table, re.MULTILINE)
 
 
-def test_synthetic_records_repeat_and_vary_seed_values():
+def test_synthetic_records_are_reproducible():
     seeds = seed_records()
     first, second = RecordGenerator(seeds), RecordGenerator(seeds)
 
