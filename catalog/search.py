@@ -8,6 +8,7 @@ inside it.
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -25,6 +26,9 @@ PATHS = {
 }
 TEXT_MATCH_FIELDS = {"name", "title", "description", "authors", "transducer", "keywords", "label_description"}
 FILTER_FIELDS = tuple(field for field in FIELDS if field.name in FILTER_FIELDS_NAMES)
+# Characters stripped from both ends of each word of a search text: ASCII punctuation and
+# typographic quotes.
+WORD_EDGES = string.punctuation + "\u2018\u2019\u201c\u201d\u00ab\u00bb"
 
 
 class FilterError(ValueError):
@@ -56,7 +60,7 @@ def parse_query(parameters: Iterable[tuple[str, str]], catalog: Catalog) -> Quer
         if not value or name in {"format", "page", "page_size", "sort"}:
             continue
         if name == "q":
-            query.text = value[:200]
+            query.text = search_words(value[:200])
         elif name in ranged:
             _add_range(query, name, value)
         else:
@@ -64,7 +68,21 @@ def parse_query(parameters: Iterable[tuple[str, str]], catalog: Catalog) -> Quer
     return query
 
 
+def search_words(text: str) -> str:
+    """Return the words of a search text without the quotes and punctuation around them.
+
+    Each word must then occur in a dataset's text: `"fascicle tracking"` finds what `fascicle
+    tracking` finds, and `(fascicle),` what `fascicle` finds. Punctuation inside a word stays, so
+    device models, DOIs and e-mail addresses are searched as written.
+    """
+    words = (word.strip(WORD_EDGES) for word in text.split())
+    return " ".join(word for word in words if word)
+
+
 def _check_value(field: Field, value: str, catalog: Catalog) -> str:
+    if field.name == "file_format" and value.startswith("."):
+        # Accept the extension with the dot that precedes it in a file name.
+        value = value[1:]
     if field.kind == "concept" and catalog.vocabulary.concept(field.scheme, value) is None:
         suggestion = catalog.vocabulary.scheme_examples(field.scheme, value)
         raise FilterError(f"{field.name}: '{value}' is not in the UMUD {field.label.lower()} list; {suggestion}")

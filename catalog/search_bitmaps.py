@@ -114,20 +114,22 @@ class Bitmaps:
         return self.places[order]
 
     def text(self, text: str, sql: str, parameters: list, *, match: str | None = None,
-             ranked: bool = False, descending: bool = False, by_name: str = "") -> tuple[int, list[int]]:
+             weights: tuple[float, ...] = (), ranked: bool = False, descending: bool = False,
+             by_name: str = "") -> tuple[int, list[int]]:
         """Return the datasets that match a text, and, when `ranked`, them in order of relevance.
 
         `sql` and `parameters` are the text's whole condition on `datasets d`; `match` is the FTS5
-        query of its words of three letters or more. Relevance is bm25 over `match`, which is
-        lower for better matches: ascending puts the best first, `descending` the worst. Ties
-        follow the SQL order `by_name`. When `sql` tests nothing but `match`, one pass over the
-        full-text index gives both the matches and their ranks, where a text asked for the first
-        time would otherwise need two.
+        query of its words of three letters or more. Relevance is bm25 over `match` with the
+        columns' `weights`, which is lower for better matches: ascending puts the best first,
+        `descending` the worst. Ties follow the SQL order `by_name`. When `sql` tests nothing but
+        `match`, one pass over the full-text index gives both the matches and their ranks, where
+        a text asked for the first time would otherwise need two.
         """
         key = (text, descending)
         if ranked and key not in self.rankings:
             scores = dict(self.connection.execute(
-                "SELECT rowid, bm25(dataset_text) FROM dataset_text WHERE dataset_text MATCH ?", [match]))
+                f"SELECT rowid, bm25(dataset_text{''.join(f', {weight}' for weight in weights)}) "
+                "FROM dataset_text WHERE dataset_text MATCH ?", [match]))
             if sql == MATCH_ONLY and text not in self.texts:
                 self._keep(self.texts, text, self.from_ids(scores))
             # Sorting is stable, so datasets of equal rank stay in the order of their names.

@@ -52,6 +52,9 @@ LISTED_TEXT_FIELDS = ("authors", "keywords", "transducer")
 
 # Columns of the FTS5 table: the parts of a record that the free-text filter of find_datasets reads.
 TEXT_COLUMNS = ("name", "title", "description", "authors", "label_description", "keywords", "doi")
+# bm25 weights of those columns: a word in a name, DOI, title or keywords says more about a
+# dataset than the same word in its description.
+TEXT_WEIGHTS = (5.0, 4.0, 1.0, 2.0, 1.0, 3.0, 5.0)
 
 FACET_FIELDS = (*(field.name for field in CONCEPT_FIELDS), "labels")
 SORTS = ("relevance", "year", "sample_size", "image_count", "video_count", "age", "name")
@@ -468,6 +471,7 @@ class SearchIndex:
             if condition.text is not None:
                 mask, ranking = bitmaps.text(condition.text, condition.sql, condition.parameters,
                                              match=_match_expression(_long_words(condition.text)),
+                                             weights=TEXT_WEIGHTS,
                                              ranked=ranked, descending=descending, by_name=_order_by("name"))
             elif condition.chosen is not None:
                 mask = 0

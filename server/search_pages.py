@@ -24,7 +24,7 @@ from catalog.search import FilterError, Query, parse_query
 from catalog.search_index import MAX_PAGE_SIZE, SORTS, SearchResult, canonical_value
 from catalog.service import Catalog
 
-from .negotiation import accepted
+from .negotiation import HTML_TYPES, accepted
 from .pages import rdf_response, with_labels
 
 search = Blueprint("search", __name__)
@@ -108,7 +108,7 @@ def _answer(template: str, page_size: int):
     catalog = _catalog()
     requested_format = _format()
     if requested_format is None:
-        abort(406, description="Search results are served as " + ", ".join(media for media, _ in FORMATS.values()) + ".")
+        abort(406, description="Search results are served as " + ", ".join(_media_types()) + ".")
     try:
         parsed = _parse(catalog, requested_format, page_size)
     except FilterError as error:
@@ -121,8 +121,7 @@ def _answer(template: str, page_size: int):
         return jsonify(catalog.search_index.aggregates(parsed.query, catalog.vocabulary))
     result = catalog.search_index.search(parsed.query, catalog.vocabulary, sort=parsed.sort,
                                          page=parsed.page, page_size=parsed.page_size)
-    if result.total and parsed.page > _last_page(result.total, parsed.page_size):
-        abort(404, description=f"Page {parsed.page} is past the last page of these results.")
+    _check_page(parsed, result.total)
     if requested_format == "json":
         return jsonify(_json_result(catalog, parsed, result))
     context = _page_context(catalog, parsed, result)
@@ -136,8 +135,15 @@ def _format() -> str | None:
     if requested:
         # An unknown format value is a filter error, reported by _parse.
         return requested if requested in FORMATS else "html"
-    best = accepted().best_match([media for media, _ in FORMATS.values()])
+    best = accepted().best_match(_media_types())
+    if best in HTML_TYPES:
+        return "html"
     return next((name for name, (media, _) in FORMATS.items() if media == best), None)
+
+
+def _media_types() -> list[str]:
+    """Return the media types of search results, each once, HTML's first."""
+    return list(dict.fromkeys([*HTML_TYPES, *(media for media, _ in FORMATS.values())]))
 
 
 def _parse(catalog: Catalog, requested_format: str, default_page_size: int) -> Request:
@@ -170,6 +176,13 @@ def _last_page(total: int, page_size: int) -> int:
     return max(1, -(-total // page_size))
 
 
+def _check_page(parsed: Request, total: int) -> None:
+    """Abort with 404 for a page after the last one; with no match at all, page 1 is the last."""
+    if parsed.page > _last_page(total, parsed.page_size):
+        abort(404, description=f"Page {parsed.page} is past the last page of these results "
+                               f"({_last_page(total, parsed.page_size)} of {parsed.page_size} datasets each).")
+
+
 # Downloads
 
 def _download(catalog: Catalog, parsed: Request) -> Response:
@@ -182,8 +195,10 @@ def _download(catalog: Catalog, parsed: Request) -> Response:
                                    "get the whole catalog from /catalog.ttl or the SPARQL endpoint.")
         names = [row["name"] for row in rows]
     else:
-        names = index.search(parsed.query, catalog.vocabulary, sort=parsed.sort, page=parsed.page,
-                             page_size=parsed.page_size, facets=False).names
+        result = index.search(parsed.query, catalog.vocabulary, sort=parsed.sort, page=parsed.page,
+                              page_size=parsed.page_size, facets=False)
+        _check_page(parsed, result.total)
+        names = result.names
     graph = catalog.datasets_graph(names)
     filename = f"umud-datasets.{'json' if parsed.format == 'records' else parsed.format}"
     if parsed.format in {"csv", "records"}:

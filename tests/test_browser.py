@@ -17,6 +17,8 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF
 
+from catalog.search_index import TEXT_COLUMNS, TEXT_WEIGHTS
+
 from .browser_support import (
     ARTIFACTS,
     CHROMIUM,
@@ -125,10 +127,14 @@ def expected_counts(records: dict, field: str) -> dict[str, int]:
     return counts
 
 
-def occurrences(record: dict, word: str) -> int:
-    parts = [record["name"], record["title"], record["description"], record.get("label_description") or "",
-             *values_of(record, "keywords")]
-    return sum(part.casefold().count(word) for part in parts)
+def weighted_occurrences(record: dict, word: str) -> float:
+    """Count a word in a record's text columns, each count times the column's relevance weight."""
+    weights = dict(zip(TEXT_COLUMNS, TEXT_WEIGHTS))
+    columns = {"name": [record["name"]], "title": [record["title"]], "description": [record["description"]],
+               "label_description": [record.get("label_description") or ""],
+               "keywords": values_of(record, "keywords")}
+    return sum(weights[column] * sum(part.casefold().count(word) for part in parts)
+               for column, parts in columns.items())
 
 
 @pytest.mark.parametrize("total", ["datasets", "images", "videos", "participants"])
@@ -196,7 +202,7 @@ def test_text_search_ranks_by_relevance(page, live_server, word):
     wait_for_results(page)
     shown = shown_names(page)
     assert sorted(shown) == sorted(names_with_text(SEED, word))
-    counts = {name: occurrences(SEED[name], word) for name in shown}
+    counts = {name: weighted_occurrences(SEED[name], word) for name in shown}
     assert counts[shown[0]] == max(counts.values())
     assert page.locator("#sort strong").inner_text() == "Relevance"
 

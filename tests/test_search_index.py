@@ -8,7 +8,7 @@ import pytest
 
 from catalog.fields import RANGED_FIELDS
 from catalog.search import find_datasets, parse_query
-from catalog.search_index import FACET_FIELDS, SearchIndex, canonical_value
+from catalog.search_index import FACET_FIELDS, TEXT_WEIGHTS, SearchIndex, canonical_value
 from catalog.fields import FIELDS_BY_NAME
 
 # Each case is a list of query parameters, as the /datasets page receives them.
@@ -191,7 +191,8 @@ def test_relevance_ties_follow_name(catalog, parameters, sort):
     # SQLite orders by bm25 itself here; the index ranks in Python.
     expected = [name for (name,) in index._connection.execute(
         "SELECT d.name FROM datasets d JOIN dataset_text ON dataset_text.rowid = d.id "
-        f"WHERE dataset_text MATCH ? ORDER BY bm25(dataset_text) {direction}, d.name_key, d.name",
+        f"WHERE dataset_text MATCH ? ORDER BY bm25(dataset_text, {', '.join(map(str, TEXT_WEIGHTS))}) "
+        f"{direction}, d.name_key, d.name",
         [" AND ".join(f'"{word}"' for word in words)])]
     matching = {row["name"] for row in index.matching(query, catalog.vocabulary)}
 

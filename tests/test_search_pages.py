@@ -197,9 +197,22 @@ def test_bad_view_parameters(client, query, named):
         assert named in response.get_data(as_text=True)
 
 
-def test_page_past_the_end(client):
-    assert client.get("/datasets?page=99", headers=BROWSER).status_code == 404
-    assert client.get("/datasets?page=99&format=json").status_code == 404
+@pytest.mark.parametrize("query", [
+    "page=99", "page=2&format=json", "page=2&format=csv", "page_size=4&page=5&format=ttl",
+    "page=2&format=jsonld", "page=2&format=records", "q=no-such-word-anywhere&page=2",
+])
+def test_page_past_the_end(client, query):
+    response = client.get(f"/datasets?{query}", headers=BROWSER)
+
+    assert response.status_code == 404
+    assert "past the last page" in response.get_data(as_text=True)
+
+
+def test_last_page_of_a_download(client):
+    response = client.get("/datasets?page_size=4&page=4&format=csv")
+
+    assert response.status_code == 200
+    assert response.headers["X-UMUD-Total"] == str(len(SEED) - 12)
 
 
 def test_json_count_is_the_page(client):
@@ -215,7 +228,29 @@ def test_errors_of_format_json_are_json(client):
 
 
 def test_unacceptable_format(client):
-    assert client.get("/datasets", headers={"Accept": "image/png"}).status_code == 406
+    response = client.get("/datasets", headers={"Accept": "image/png"})
+
+    assert response.status_code == 406
+    message = response.get_data(as_text=True)
+    assert message.count("application/json") == 1
+    assert "text/turtle" in message
+
+
+def test_xhtml_is_served_as_html(client):
+    response = client.get("/datasets", headers={"Accept": "application/xhtml+xml"})
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+
+
+@pytest.mark.parametrize("text", ['"fascicle"', "(fascicle),", "fascicle*", "\u201cfascicle\u201d"])
+def test_punctuation_around_words_ignored(client, text):
+    plain = client.get("/datasets?format=json&q=fascicle").get_json()
+
+    quoted = client.get("/datasets", query_string={"format": "json", "q": text}).get_json()
+
+    assert plain["total"] > 0
+    assert [row["name"] for row in quoted["datasets"]] == [row["name"] for row in plain["datasets"]]
 
 
 # Explore
@@ -372,3 +407,12 @@ def test_summary_rows_are_json(catalog):
     row = index.matching(parse("name=DeepACSA_2022", catalog), catalog.vocabulary)[0]
     assert json.loads(json.dumps(row)) == row
     assert row["title"] == SEED["DeepACSA_2022"]["title"]
+
+
+def test_file_extension_with_dot(client):
+    plain = client.get("/datasets?format=json&file_format=tiff").get_json()
+
+    dotted = client.get("/datasets?format=json&file_format=.tiff").get_json()
+
+    assert plain["total"] > 0
+    assert dotted["total"] == plain["total"]
