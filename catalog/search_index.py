@@ -129,15 +129,16 @@ class SearchResult:
 
 @dataclass
 class _Condition:
-    """A SQL condition on the `datasets` row aliased `d`; `field` is the facet it belongs to.
+    """A condition on datasets; `field` is the facet it belongs to.
 
-    A filter on a facet field also gives its `chosen` values in facet form, and the free-text
-    condition its `text`, so that both can be evaluated on the bitmaps in memory.
+    A filter on a facet field gives its `chosen` values in facet form, evaluated on the bitmaps in
+    memory. Other filters give `sql`, a condition on the `datasets` row aliased `d`, with its
+    `parameters`; the free-text condition also gives its `text`.
     """
 
     field: str | None
-    sql: str
-    parameters: list[Any]
+    sql: str = ""
+    parameters: list[Any] = field(default_factory=list)
     chosen: list[str] | None = None
     text: str | None = None
 
@@ -650,7 +651,7 @@ def expand_values(concept_field: Field, values: Iterable[str], vocabulary: Vocab
 # Query to SQL
 
 def build_conditions(query: Query, vocabulary: Vocabulary) -> list[_Condition]:
-    """Translate a Query into SQL conditions on `datasets d`, one per filtered field and for the text."""
+    """Translate a Query into conditions, one per filtered field and one for the text."""
     conditions = [_value_condition(FIELDS_BY_NAME[name], values, vocabulary)
                   for name, values in sorted(query.values.items())]
     conditions += [_range_condition(FIELDS_BY_NAME[name], low, high)
@@ -663,15 +664,14 @@ def build_conditions(query: Query, vocabulary: Vocabulary) -> list[_Condition]:
 def _value_condition(record_field: Field, values: list[str], vocabulary: Vocabulary) -> _Condition:
     name = record_field.name
     if record_field.kind == "concept":
-        expanded = sorted(expand_values(record_field, values, vocabulary))
+        # The facet of a concept counts every dataset below it (dataset_facets), so the chosen
+        # values themselves select the datasets that expand_values describes.
         concepts = (vocabulary.concept(record_field.scheme, value) for value in values)
         chosen = sorted({canonical_value(record_field, concept) for concept in concepts if concept is not None})
-        return _Condition(name, "d.id IN (SELECT dataset_id FROM dataset_values WHERE field = ? "
-                                f"AND value IN ({_marks(expanded)}))", [name, *expanded], chosen=chosen)
+        return _Condition(name, chosen=chosen)
     if record_field.kind == "boolean":
-        truth = sorted({int(value.casefold() in {"true", "yes", "1"}) for value in values})
-        return _Condition(name, f"d.labels IN ({_marks(truth)})", truth,
-                          chosen=["true" if value else "false" for value in truth])
+        truth = {value.casefold() in {"true", "yes", "1"} for value in values}
+        return _Condition(name, chosen=sorted("true" if value else "false" for value in truth))
     if record_field.kind in {"integer", "decimal", "year"}:
         numbers = [float(value) for value in values]
         return _Condition(name, f"d.{name} IN ({_marks(numbers)})", numbers)
