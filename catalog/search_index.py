@@ -52,8 +52,8 @@ LISTED_TEXT_FIELDS = ("authors", "keywords", "transducer")
 
 # Columns of the FTS5 table: the parts of a record that the free-text filter of find_datasets reads.
 TEXT_COLUMNS = ("name", "title", "description", "authors", "label_description", "keywords", "doi")
-# bm25 weights of those columns: a word in a name, DOI, title or keywords says more about a
-# dataset than the same word in its description.
+# bm25 weights of those columns: a word in a name, DOI, title or keywords is a stronger sign of
+# what a dataset is about than the same word in its description.
 TEXT_WEIGHTS = (5.0, 4.0, 1.0, 2.0, 1.0, 3.0, 5.0)
 
 FACET_FIELDS = (*(field.name for field in CONCEPT_FIELDS), "labels")
