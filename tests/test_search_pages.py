@@ -416,3 +416,10 @@ def test_file_extension_with_dot(client):
 
     assert plain["total"] > 0
     assert dotted["total"] == plain["total"]
+
+
+def test_sex_facet_explains_mixed_datasets(client):
+    page = client.get("/datasets", headers=BROWSER).get_data(as_text=True)
+
+    assert 'id="sex-hint"' in page
+    assert "participants of both sexes" in page
