@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 
 import pytest
-from pytest_httpserver import HTTPServer
 
 from harvesters.datacite import DataCiteSource, identifier_iri, parse_datacite_doi, relation_type, resolve_source
 from harvesters.http import HarvestClient
@@ -339,47 +338,32 @@ def test_resolve_source_rejects(value):
 # Fetching over HTTP (pytest-httpserver on 127.0.0.1)
 
 
-@pytest.fixture(scope="module")
-def local_server():
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def server(local_server):
-    local_server.clear()
-    yield local_server
-    local_server.clear()
+def source(httpserver):
+    client = HarvestClient([httpserver.url_for("")], max_retries=0, sleep=lambda seconds: None)
+    return DataCiteSource(client, base_url=httpserver.url_for(""))
 
 
-@pytest.fixture
-def source(server):
-    client = HarvestClient([server.url_for("")], max_retries=0, sleep=lambda seconds: None)
-    return DataCiteSource(client, base_url=server.url_for(""))
-
-
-def test_doi_fetched_over_http(server, source):
-    server.expect_request("/dois/10.5281/zenodo.1196821", query_string={"affiliation": "true"}) \
+def test_doi_fetched_over_http(httpserver, source):
+    httpserver.expect_request("/dois/10.5281/zenodo.1196821", query_string={"affiliation": "true"}) \
         .respond_with_json(load(ZENODO_1196821), content_type="application/vnd.api+json")
 
     record = source.doi("https://doi.org/10.5281/zenodo.1196821")
 
     assert record.doi == "10.5281/zenodo.1196821"
-    assert record.api_url == server.url_for("/dois/10.5281/zenodo.1196821")
+    assert record.api_url == httpserver.url_for("/dois/10.5281/zenodo.1196821")
     assert len(record.creators) == 6
-    server.check_assertions()
+    httpserver.check_assertions()
 
 
-def test_doi_not_found(server, source):
-    server.expect_request("/dois/10.1234/missing").respond_with_json(
+def test_doi_not_found(httpserver, source):
+    httpserver.expect_request("/dois/10.1234/missing").respond_with_json(
         {"errors": [{"status": "404", "title": "The resource you are looking for doesn't exist."}]}, status=404)
 
     with pytest.raises(HarvestError) as raised:
         source.doi("10.1234/missing")
     assert raised.value.reason == "DOI not found at DataCite"
-    assert raised.value.url == server.url_for("/dois/10.1234/missing")
+    assert raised.value.url == httpserver.url_for("/dois/10.1234/missing")
 
 
 def test_doi_value_is_checked(source):

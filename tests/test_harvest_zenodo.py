@@ -12,7 +12,6 @@ import logging
 from pathlib import Path
 
 import pytest
-from pytest_httpserver import HTTPServer
 
 from harvesters.http import HarvestClient, HttpStatusError
 from harvesters.model import Affiliation, HarvestedFile, HarvestError, RelatedIdentifier
@@ -539,29 +538,14 @@ def test_guess_media_type(name, expected):
 # Fetching over HTTP (pytest-httpserver on 127.0.0.1)
 
 
-@pytest.fixture(scope="module")
-def local_server():
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    yield server
-    server.stop()
+@pytest.fixture
+def client(httpserver):
+    return HarvestClient([httpserver.url_for("")], max_retries=0, sleep=lambda seconds: None)
 
 
 @pytest.fixture
-def server(local_server):
-    local_server.clear()
-    yield local_server
-    local_server.clear()
-
-
-@pytest.fixture
-def client(server):
-    return HarvestClient([server.url_for("")], max_retries=0, sleep=lambda seconds: None)
-
-
-@pytest.fixture
-def source(server, client):
-    return ZenodoSource(client, base_url=server.url_for(""))
+def source(httpserver, client):
+    return ZenodoSource(client, base_url=httpserver.url_for(""))
 
 
 def search_page(hits: list[dict], total: int, links: dict | None = None) -> dict:
@@ -571,20 +555,20 @@ def search_page(hits: list[dict], total: int, links: dict | None = None) -> dict
     return page
 
 
-def test_record_fetched_over_http(server, source, client):
-    server.expect_request("/api/records/7834392").respond_with_json(load(COVID_RDM))
+def test_record_fetched_over_http(httpserver, source, client):
+    httpserver.expect_request("/api/records/7834392").respond_with_json(load(COVID_RDM))
 
     record = source.record(7834392)
 
     assert record.source_id == "7834392"
     assert record.title == COVID_TITLE
-    assert record.api_url == server.url_for("/api/records/7834392")
+    assert record.api_url == httpserver.url_for("/api/records/7834392")
     assert len(record.files) == 24
     assert client.requests_made == 1
 
 
-def test_record_not_found_raises(server, source):
-    server.expect_request("/api/records/1").respond_with_json({"status": 404, "message": "not found"}, status=404)
+def test_record_not_found_raises(httpserver, source):
+    httpserver.expect_request("/api/records/1").respond_with_json({"status": 404, "message": "not found"}, status=404)
 
     with pytest.raises(HttpStatusError) as raised:
         source.record("1")
@@ -596,27 +580,27 @@ def test_record_id_is_checked(source):
         source.record("../communities")
 
 
-def test_search_follows_next_links(server, source, client):
+def test_search_follows_next_links(httpserver, source, client):
     hits = load(CLDF_SEARCH)["hits"]["hits"]
     pages = [hits[0:4], hits[4:8], hits[8:10]]
     for number, page_hits in enumerate(pages, start=1):
-        links = {"self": server.url_for(f"/api/records?q=cldf&size=4&page={number}")}
+        links = {"self": httpserver.url_for(f"/api/records?q=cldf&size=4&page={number}")}
         if number < len(pages):
-            links["next"] = server.url_for(f"/api/records?q=cldf&size=4&page={number + 1}")
-        server.expect_request("/api/records", query_string={"q": "cldf", "size": "4", "page": str(number)}) \
+            links["next"] = httpserver.url_for(f"/api/records?q=cldf&size=4&page={number + 1}")
+        httpserver.expect_request("/api/records", query_string={"q": "cldf", "size": "4", "page": str(number)}) \
             .respond_with_json(search_page(page_hits, 10, links))
 
     records = list(source.search("cldf", size=4))
 
     assert [record.source_id for record in records] == CLDF_IDS
     assert client.requests_made == 3
-    assert records[4].api_url == server.url_for("/api/records?q=cldf&size=4&page=2")
+    assert records[4].api_url == httpserver.url_for("/api/records?q=cldf&size=4&page=2")
 
 
-def test_search_counts_pages_without_links(server, source, client):
+def test_search_counts_pages_without_links(httpserver, source, client):
     hits = load(CLDF_SEARCH)["hits"]["hits"]
     for number, page_hits in enumerate([hits[0:4], hits[4:8], hits[8:10]], start=1):
-        server.expect_request("/api/records", query_string={"q": "cldf", "size": "4", "page": str(number)}) \
+        httpserver.expect_request("/api/records", query_string={"q": "cldf", "size": "4", "page": str(number)}) \
             .respond_with_json(search_page(page_hits, 29))
 
     records = list(source.search("cldf", size=4))
@@ -625,13 +609,13 @@ def test_search_counts_pages_without_links(server, source, client):
     assert client.requests_made == 3  # page 3 has fewer hits than the page size, so it is the last
 
 
-def test_search_stops_on_looping_next_link(server, source, client, caplog):
+def test_search_stops_on_looping_next_link(httpserver, source, client, caplog):
     hits = load(CLDF_SEARCH)["hits"]["hits"]
-    server.expect_request("/api/records", query_string={"q": "cldf", "size": "4", "page": "1"}).respond_with_json(
-        search_page(hits[0:4], 29, {"next": server.url_for("/api/records?q=cldf&size=4&page=2")}))
+    httpserver.expect_request("/api/records", query_string={"q": "cldf", "size": "4", "page": "1"}).respond_with_json(
+        search_page(hits[0:4], 29, {"next": httpserver.url_for("/api/records?q=cldf&size=4&page=2")}))
     # Page 2 points back to page 1, with the parameters in another order.
-    server.expect_request("/api/records", query_string={"q": "cldf", "size": "4", "page": "2"}).respond_with_json(
-        search_page(hits[4:8], 29, {"next": server.url_for("/api/records?page=1&size=4&q=cldf")}))
+    httpserver.expect_request("/api/records", query_string={"q": "cldf", "size": "4", "page": "2"}).respond_with_json(
+        search_page(hits[4:8], 29, {"next": httpserver.url_for("/api/records?page=1&size=4&q=cldf")}))
 
     with caplog.at_level(logging.WARNING, logger="umud.harvest"):
         records = list(source.search("cldf", size=4))
@@ -641,10 +625,10 @@ def test_search_stops_on_looping_next_link(server, source, client, caplog):
     assert "already read" in caplog.text
 
 
-def test_search_stops_when_page_repeats_hits(server, source, client, caplog):
+def test_search_stops_when_page_repeats_hits(httpserver, source, client, caplog):
     hits = load(CLDF_SEARCH)["hits"]["hits"]
     for number in (1, 2):
-        server.expect_request("/api/records", query_string={"q": "cldf", "size": "4", "page": str(number)}) \
+        httpserver.expect_request("/api/records", query_string={"q": "cldf", "size": "4", "page": str(number)}) \
             .respond_with_json(search_page(hits[0:4], 29))
 
     with caplog.at_level(logging.WARNING, logger="umud.harvest"):
@@ -655,11 +639,11 @@ def test_search_stops_when_page_repeats_hits(server, source, client, caplog):
     assert "repeats only records already read" in caplog.text
 
 
-def test_search_ignores_next_link_to_another_host(server, source, client):
+def test_search_ignores_next_link_to_another_host(httpserver, source, client):
     hits = load(CLDF_SEARCH)["hits"]["hits"]
-    server.expect_request("/api/records", query_string={"q": "cldf", "size": "4", "page": "1"}).respond_with_json(
+    httpserver.expect_request("/api/records", query_string={"q": "cldf", "size": "4", "page": "1"}).respond_with_json(
         search_page(hits[0:4], 6, {"next": "https://zenodo.org/api/records?q=cldf&size=4&page=2"}))
-    server.expect_request("/api/records", query_string={"q": "cldf", "size": "4", "page": "2"}).respond_with_json(
+    httpserver.expect_request("/api/records", query_string={"q": "cldf", "size": "4", "page": "2"}).respond_with_json(
         search_page(hits[4:6], 6))
 
     records = list(source.search("cldf", size=4))
@@ -668,10 +652,10 @@ def test_search_ignores_next_link_to_another_host(server, source, client):
     assert client.requests_made == 2
 
 
-def test_search_stops_at_max_records(server, source, client):
+def test_search_stops_at_max_records(httpserver, source, client):
     hits = load(CLDF_SEARCH)["hits"]["hits"]
     for number, page_hits in enumerate([hits[0:4], hits[4:8], hits[8:10]], start=1):
-        server.expect_request("/api/records", query_string={"q": "cldf", "size": "4", "page": str(number)}) \
+        httpserver.expect_request("/api/records", query_string={"q": "cldf", "size": "4", "page": str(number)}) \
             .respond_with_json(search_page(page_hits, 10))
 
     records = list(source.search("cldf", size=4, max_records=5))
@@ -680,11 +664,11 @@ def test_search_stops_at_max_records(server, source, client):
     assert client.requests_made == 2
 
 
-def test_search_yields_unparseable_hit_as_error(server, source):
+def test_search_yields_unparseable_hit_as_error(httpserver, source):
     hits = copy.deepcopy(load(CLDF_SEARCH)["hits"]["hits"][0:2])
     hits[0]["metadata"]["title"] = ""
     hits[0]["title"] = ""
-    server.expect_request("/api/records", query_string={"q": "cldf", "size": "4", "page": "1"}) \
+    httpserver.expect_request("/api/records", query_string={"q": "cldf", "size": "4", "page": "1"}) \
         .respond_with_json(search_page(hits, 2))
 
     items = list(source.search("cldf", size=4))
@@ -693,16 +677,16 @@ def test_search_yields_unparseable_hit_as_error(server, source):
     assert items[1].source_id == "8250324"
 
 
-def test_search_response_without_hits_raises(server, source):
-    server.expect_request("/api/records").respond_with_json({"message": "maintenance"})
+def test_search_response_without_hits_raises(httpserver, source):
+    httpserver.expect_request("/api/records").respond_with_json({"message": "maintenance"})
 
     with pytest.raises(HarvestError, match="no hits.hits list"):
         list(source.search("cldf"))
 
 
-def test_community_uses_communities_filter(server, source, client):
+def test_community_uses_communities_filter(httpserver, source, client):
     hits = load(CLDF_SEARCH)["hits"]["hits"]
-    server.expect_request("/api/records", query_string={"communities": "phlorest", "size": "25", "page": "1"}) \
+    httpserver.expect_request("/api/records", query_string={"communities": "phlorest", "size": "25", "page": "1"}) \
         .respond_with_json(search_page(hits, 10))
 
     records = list(source.community("phlorest"))
@@ -711,13 +695,13 @@ def test_community_uses_communities_filter(server, source, client):
     assert client.requests_made == 1
 
 
-def test_search_counts_pages_after_next_links_end(server, source, client):
+def test_search_counts_pages_after_next_links_end(httpserver, source, client):
     hits = load(CLDF_SEARCH)["hits"]["hits"]
-    server.expect_request("/api/records", query_string={"q": "cldf", "size": "4", "page": "1"}).respond_with_json(
-        search_page(hits[0:4], 10, {"next": server.url_for("/api/records?q=cldf&size=4&page=2")}))
-    server.expect_request("/api/records", query_string={"q": "cldf", "size": "4", "page": "2"}).respond_with_json(
+    httpserver.expect_request("/api/records", query_string={"q": "cldf", "size": "4", "page": "1"}).respond_with_json(
+        search_page(hits[0:4], 10, {"next": httpserver.url_for("/api/records?q=cldf&size=4&page=2")}))
+    httpserver.expect_request("/api/records", query_string={"q": "cldf", "size": "4", "page": "2"}).respond_with_json(
         search_page(hits[4:8], 10))
-    server.expect_request("/api/records", query_string={"q": "cldf", "size": "4", "page": "3"}).respond_with_json(
+    httpserver.expect_request("/api/records", query_string={"q": "cldf", "size": "4", "page": "3"}).respond_with_json(
         search_page(hits[8:10], 10))
 
     records = list(source.search("cldf", size=4))
@@ -726,14 +710,14 @@ def test_search_counts_pages_after_next_links_end(server, source, client):
     assert client.requests_made == 3
 
 
-def test_search_stops_at_result_window(server, source, client, caplog):
+def test_search_stops_at_result_window(httpserver, source, client, caplog):
     def page_of(first: int) -> dict:
         hits = [{"id": number, "metadata": {"title": f"Record {number}"}} for number in range(first, first + 5000)]
         return search_page(hits, 20000)
 
-    server.expect_request("/api/records", query_string={"q": "all", "size": "5000", "page": "1"}) \
+    httpserver.expect_request("/api/records", query_string={"q": "all", "size": "5000", "page": "1"}) \
         .respond_with_json(page_of(1))
-    server.expect_request("/api/records", query_string={"q": "all", "size": "5000", "page": "2"}) \
+    httpserver.expect_request("/api/records", query_string={"q": "all", "size": "5000", "page": "2"}) \
         .respond_with_json(page_of(5001))
 
     with caplog.at_level(logging.WARNING, logger="umud.harvest"):
