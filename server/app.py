@@ -12,7 +12,7 @@ from catalog.curation import Curation
 from catalog.service import Catalog
 from harvesters.cli import default_urls, sources_for
 
-from .negotiation import accepted
+from .negotiation import HTML_TYPES, accepted
 from .auth import RateLimiter
 from .contribute import CHECK_LIMIT, contribute
 from .crawlers import crawlers
@@ -76,12 +76,15 @@ def _register_error_pages(app: Flask) -> None:
 
 
 def _error_response(status: int, title: str, message: str):
-    best = accepted().best_match(["text/html", "application/json", "text/plain"])
+    best = accepted().best_match(["text/html", "application/json", "text/plain", "application/xhtml+xml"])
     if request.path.startswith("/api/") or request.args.get("format") in {"json", "records"}:
         best = "application/json"
+    elif request.args.get("format") in {"csv", "jsonld", "ttl"}:
+        # A download asked for by format: the client reads data, not a page.
+        best = "text/plain"
     if best == "application/json":
         return jsonify({"status": status, "error": title, "message": message}), status
-    if best == "text/html":
+    if best in HTML_TYPES:
         return render_template("error.html", status=status, title=title, message=message), status
     # A client that accepts none of these (an RDF client, say) still gets the reason in plain text.
     return f"{status} {title}: {message}\n", status, {"Content-Type": "text/plain; charset=utf-8"}

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 
 from catalog.export import records_csv, records_json
-from catalog.fields import CONCEPT_FIELDS, FIELDS, FILTER_FIELDS_NAMES, RANGED_FIELDS
+from catalog.fields import CONCEPT_FIELDS, FIELDS, FIELDS_BY_NAME, FILTER_FIELDS_NAMES, RANGED_FIELDS
 from catalog.rdf_mapping import dataset_iri, graph_to_record
 from catalog.search import FilterError, Query, parse_query
 from catalog.search_index import MAX_PAGE_SIZE, SORTS, SearchResult, canonical_value
@@ -38,6 +38,7 @@ DOWNLOAD_LIMIT = 10_000
 SCATTER_TABLE_ROWS = 200
 # Parameters that choose how results are shown, not which datasets match.
 VIEW_PARAMETERS = ("format", "page", "page_size", "sort")
+BOOLEAN_LABELS = {"true": "Yes", "yes": "Yes", "1": "Yes", "false": "No", "no": "No", "0": "No"}
 # Formats by `format` value: media type, and whether the format is a download of all matches.
 FORMATS = {
     "html": ("text/html", False),
@@ -142,8 +143,9 @@ def _format() -> str | None:
 
 
 def _media_types() -> list[str]:
-    """Return the media types of search results, each once, HTML's first."""
-    return list(dict.fromkeys([*HTML_TYPES, *(media for media, _ in FORMATS.values())]))
+    """Return the media types of search results, each once: HTML first, and XHTML last so that
+    `Accept: application/*` gets JSON."""
+    return list(dict.fromkeys([HTML_TYPES[0], *(media for media, _ in FORMATS.values()), *HTML_TYPES[1:]]))
 
 
 def _parse(catalog: Catalog, requested_format: str, default_page_size: int) -> Request:
@@ -316,6 +318,9 @@ def _active_filters() -> list[dict]:
         rest = [pair for position, pair in enumerate(pairs) if position != index]
         rest += [(name, value) for name, value in request.args.items(multi=True)
                  if name in VIEW_PARAMETERS and name != "page" and value]
+        if name in FIELDS_BY_NAME and FIELDS_BY_NAME[name].kind == "boolean":
+            # The facet's checkboxes read Yes and No, so the filter does too.
+            value = BOOLEAN_LABELS.get(value.strip().casefold(), value)
         active.append({"name": name, "label": labels.get(name, name), "value": value,
                        "remove": url_for(request.endpoint) + ("?" + urlencode(rest) if rest else "")})
     return active

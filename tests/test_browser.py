@@ -284,6 +284,21 @@ def test_downloads_hold_the_shown_datasets(page, live_server, path):
         assert identifiers == set(shown)
 
 
+def test_explore_empty_chart_explained(page, live_server):
+    assert not SEED["DeepMTJ_2021"].get("age")
+    page.goto(live_server + "/explore?q=DeepMTJ")
+    page.wait_for_selector('#charts[data-drawn="true"]')
+
+    ages = page.locator('[data-chart="ages"]')
+
+    assert ages.inner_text() == "No data among the matching datasets."
+    assert ages.locator("svg").count() == 0
+    assert page.locator('[data-chart="data-types"] svg .mark-rect path').count() == 1
+    ticks = page.locator('[data-chart="data-types"] svg .role-axis-label text').all_text_contents()
+    assert "1" in ticks
+    assert all("." not in tick for tick in ticks), ticks
+
+
 def test_explore_charts_render(page, live_server):
     page.goto(live_server + "/explore")
     page.wait_for_selector('#charts[data-drawn="true"]')

@@ -423,3 +423,31 @@ def test_sex_facet_explains_mixed_datasets(client):
 
     assert 'id="sex-hint"' in page
     assert "participants of both sexes" in page
+
+
+def test_past_the_end_keeps_the_media_type(client):
+    page = client.get("/datasets?page=2", headers={"Accept": "application/xhtml+xml"})
+    download = client.get("/datasets?page=2&format=csv")
+
+    assert (page.status_code, page.mimetype) == (404, "text/html")
+    assert (download.status_code, download.mimetype) == (404, "text/plain")
+    assert "past the last page" in download.get_data(as_text=True)
+
+
+def test_any_application_type_gets_json(client):
+    response = client.get("/datasets", headers={"Accept": "application/*"})
+
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+
+
+def test_label_filter_reads_yes(client):
+    page = client.get("/datasets?labels=true", headers=BROWSER).get_data(as_text=True)
+
+    assert "Labels provided: Yes" in page
+
+
+def test_one_match_is_singular(client):
+    page = client.get("/explore?q=DeepACSA", headers=BROWSER).get_data(as_text=True)
+
+    assert "dataset matches." in page

@@ -4,6 +4,8 @@
   "use strict";
 
   const colour = { field: "data_type", type: "nominal", title: "Data type" };
+  // Counts are whole numbers, so their axes never show a tick between two of them.
+  const whole = { tickMinStep: 1, format: ",d" };
 
   function spec(id, data, width) {
     // A fixed width taken from the chart's box, so that the page never grows wider than the window.
@@ -14,33 +16,33 @@
       case "muscle-datasets":
         return { ...base, data: { values: muscles }, mark: "bar", height: { step: 16 },
           encoding: { y: { field: "muscle", type: "nominal", sort: "-x", title: null },
-                      x: { aggregate: "sum", field: "datasets", type: "quantitative", title: "Datasets" },
+                      x: { aggregate: "sum", field: "datasets", type: "quantitative", title: "Datasets", axis: whole },
                       color: colour, tooltip: [{ field: "muscle" }, { field: "data_type" }, { field: "datasets" }] } };
       case "muscle-images":
         return { ...base, data: { values: muscles }, mark: "bar", height: { step: 16 },
           encoding: { y: { field: "muscle", type: "nominal", sort: "-x", title: null },
-                      x: { aggregate: "sum", field: "images", type: "quantitative", title: "Images" },
+                      x: { aggregate: "sum", field: "images", type: "quantitative", title: "Images", axis: whole },
                       color: colour, tooltip: [{ field: "muscle" }, { field: "data_type" }, { field: "images" }] } };
       case "ages":
         return { ...base, height: 180, data: { values: data.ages.map((row) => ({ ...row, band: row.from + " to " + (row.to - 1) })) },
           mark: "bar",
           encoding: { x: { field: "band", type: "ordinal", sort: { field: "from" }, title: "Mean age (years)" },
-                      y: { field: "datasets", type: "quantitative", title: "Datasets" },
+                      y: { field: "datasets", type: "quantitative", title: "Datasets", axis: whole },
                       tooltip: [{ field: "band", title: "Age" }, { field: "datasets" }] } };
       case "data-types":
         return { ...base, height: 120, data: { values: data.data_types }, mark: "bar",
           encoding: { y: { field: "data_type", type: "nominal", title: null, sort: "-x" },
-                      x: { field: "datasets", type: "quantitative", title: "Datasets" },
+                      x: { field: "datasets", type: "quantitative", title: "Datasets", axis: whole },
                       color: colour, tooltip: [{ field: "data_type" }, { field: "datasets" }, { field: "images" }] } };
       case "years":
         return { ...base, height: 180, data: { values: data.years }, mark: "bar",
           encoding: { x: { field: "year", type: "ordinal", title: "Year" },
-                      y: { field: "datasets", type: "quantitative", title: "Datasets" },
+                      y: { field: "datasets", type: "quantitative", title: "Datasets", axis: whole },
                       tooltip: [{ field: "year" }, { field: "datasets" }] } };
       case "devices":
         return { ...base, data: { values: data.devices }, mark: "bar", height: { step: 16 },
           encoding: { y: { field: "device", type: "nominal", sort: "-x", title: null },
-                      x: { field: "datasets", type: "quantitative", title: "Datasets" },
+                      x: { field: "datasets", type: "quantitative", title: "Datasets", axis: whole },
                       tooltip: [{ field: "device" }, { field: "datasets" }] } };
       case "sample-images":
         // Logarithmic axes, because both figures span several orders of magnitude. A log scale
@@ -74,6 +76,13 @@
     for (const element of charts.querySelectorAll(".chart")) {
       const chart = spec(element.dataset.chart, data, Math.max(200, element.clientWidth));
       if (!chart) continue;
+      element.replaceChildren();
+      if (!chart.data.values.length) {
+        // The data table under the chart holds the same message; an empty chart would only show axes.
+        element.textContent = "No data among the matching datasets.";
+        element.dataset.drawn = "true";
+        continue;
+      }
       if (typeof chart.height === "object") {
         // A height per bar cannot be fitted to the box, so the width leaves room for the labels.
         chart.autosize = { type: "pad" };
