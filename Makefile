@@ -6,8 +6,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: serve test browser clean
 
+# The port `make serve` listens on: `make serve PORT=5057` when 5000 is taken.
+PORT ?= 5000
+
 serve: $(STAMP)
-	$(VENV)/bin/umud serve
+	$(VENV)/bin/umud serve --port $(PORT)
 
 test: $(STAMP) browser
 	$(VENV)/bin/pytest

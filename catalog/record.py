@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from .fields import CONCEPT_FIELDS, FIELDS_BY_NAME
-from .vocabulary import Vocabulary, default_vocabulary
+from .vocabulary import MANUFACTURER, Vocabulary, default_vocabulary
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 DOI_PATTERN = re.compile(r"^10\.\d{4,9}/\S+$")
@@ -178,8 +178,9 @@ def _canonical_value(field_name: str, value: Any, info: ValidationInfo) -> str:
         raise ValueError(f"expected a {field.label.lower()} name, got {value!r}")
     vocabulary = _vocabulary(info)
     concept = vocabulary.concept(field.scheme, value)
-    # Group concepts such as "Thigh muscles" serve searches; a record names single muscles.
-    if concept is None or field_name == "muscle" and "Muscle" not in concept.kinds:
+    # Group concepts such as "Thigh muscles" or the manufacturer "Esaote" serve searches; a
+    # record names single muscles and devices.
+    if concept is None or field_name == "muscle" and "Muscle" not in concept.kinds or MANUFACTURER in concept.kinds:
         raise ValueError(
             f"'{value}' is not in the UMUD {field.label.lower()} list; "
             f"{vocabulary.scheme_examples(field.scheme, value)}")

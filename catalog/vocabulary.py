@@ -18,6 +18,8 @@ from . import ONTOLOGY_DIR
 from .namespaces import DCAT, SDO, UMUD, UMUD_VOCAB, bind_prefixes
 
 LICENSE_SCHEME = UMUD_VOCAB + "license"
+# The kind of the device scheme's search groups: a manufacturer above its devices.
+MANUFACTURER = "Manufacturer"
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,8 @@ class Concept:
 
     @property
     def is_group(self) -> bool:
-        return "MuscleGroup" in self.kinds
+        """Whether the concept groups others for searching (a muscle group, a device manufacturer)."""
+        return bool({"MuscleGroup", MANUFACTURER} & self.kinds)
 
 
 @dataclass
@@ -64,13 +67,33 @@ class Vocabulary:
             scheme_iri = self.graph.value(iri, SKOS.inScheme)
             if scheme_iri is None:
                 continue
-            concept = self._read_concept(iri, str(scheme_iri))
-            self.concepts_by_iri[concept.iri] = concept
-            keys = {concept.label, *concept.alt_labels, concept.iri}
-            if concept.notation:
-                keys.add(concept.notation)
-            for key in keys:
-                self._index[(concept.scheme, _fold(key))] = concept
+            self._add(self._read_concept(iri, str(scheme_iri)))
+        for manufacturer in self._manufacturers():
+            self._add(manufacturer)
+
+    def _add(self, concept: Concept) -> None:
+        self.concepts_by_iri[concept.iri] = concept
+        keys = {concept.label, *concept.alt_labels, concept.iri}
+        if concept.notation:
+            keys.add(concept.notation)
+        for key in keys:
+            self._index[(concept.scheme, _fold(key))] = concept
+
+    def _manufacturers(self) -> list[Concept]:
+        """Return each device manufacturer as a group of the device scheme, for searching.
+
+        In the vocabulary a device names its maker with schema:manufacturer, not skos:broader.
+        Searching treats the maker as a group above its devices, as a muscle group is above its
+        muscles, so that `device=Esaote` finds every Esaote device. Records name single devices.
+        """
+        makers = {}
+        for device in self.graph.subjects(SDO.manufacturer, None):
+            maker = self.graph.value(device, SDO.manufacturer)
+            name = self.graph.value(maker, SDO.name)
+            if name is not None and str(device) in self.concepts_by_iri:
+                makers.setdefault(str(maker), str(name))
+        return [Concept(iri=iri, scheme="device", label=name, kinds=frozenset({MANUFACTURER}))
+                for iri, name in makers.items()]
 
     def _read_concept(self, iri: URIRef, scheme_iri: str) -> Concept:
         graph = self.graph
@@ -84,7 +107,8 @@ class Vocabulary:
             definition=str(graph.value(iri, SKOS.definition) or ""),
             notation=str(notation) if notation is not None else None,
             alt_labels=tuple(sorted(str(label) for label in graph.objects(iri, SKOS.altLabel))),
-            broader=tuple(sorted(str(parent) for parent in graph.objects(iri, SKOS.broader))),
+            broader=tuple(sorted({*(str(parent) for parent in graph.objects(iri, SKOS.broader)),
+                                  *([str(manufacturer)] if manufacturer is not None else [])})),
             media_type=str(media_type) if media_type is not None else None,
             manufacturer=str(graph.value(manufacturer, SDO.name) or "") if manufacturer else None,
             exact_matches=tuple(sorted(str(match) for match in graph.objects(iri, SKOS.exactMatch))),

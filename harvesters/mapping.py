@@ -20,7 +20,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import FOAF, PROV, RDF, XSD
 
 from catalog.namespaces import ADMS, BIBO, DCAT, DCTERMS, SDO, UMUD, bind_prefixes
-from catalog.vocabulary import Vocabulary, default_vocabulary
+from catalog.vocabulary import MANUFACTURER, Vocabulary, default_vocabulary
 
 from . import HARVESTER_IRI
 from .model import HarvestedRecord, Person
@@ -190,7 +190,9 @@ def _name_patterns(vocabulary: Vocabulary) -> dict[str, tuple[re.Pattern, dict[s
     if id(vocabulary) not in _PATTERNS:
         patterns = {}
         for scheme in SUGGESTED:
-            concept_of_name = {name.casefold(): concept.iri for concept in vocabulary.concepts(scheme)
+            # A manufacturer's name alone does not say which of its devices recorded the data.
+            concepts = [concept for concept in vocabulary.concepts(scheme) if MANUFACTURER not in concept.kinds]
+            concept_of_name = {name.casefold(): concept.iri for concept in concepts
                                for name in (concept.label, *concept.alt_labels) if len(name) > 3}
             names = sorted(concept_of_name, key=len, reverse=True)
             alternatives = "|".join(re.escape(name) for name in names)

@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from catalog.fields import FIELDS, Field
 from catalog.search_index import canonical_value
-from catalog.vocabulary import Vocabulary
+from catalog.vocabulary import MANUFACTURER, Vocabulary
 
 # Fields written as one value per line in a text area.
 LINE_FIELDS = ("keywords", "transducer")
@@ -79,7 +79,8 @@ def _groups(record_field: Field, vocabulary: Vocabulary) -> list[OptionGroup]:
         return []
     if record_field.scheme == "device":
         by_maker: dict[str, OptionGroup] = {}
-        for concept in sorted(vocabulary.concepts("device"), key=lambda concept: concept.label.casefold()):
+        devices = [concept for concept in vocabulary.concepts("device") if MANUFACTURER not in concept.kinds]
+        for concept in sorted(devices, key=lambda concept: concept.label.casefold()):
             maker = concept.manufacturer or "Other manufacturers"
             by_maker.setdefault(maker, OptionGroup(maker)).options.append(
                 Option(canonical_value(record_field, concept), concept.label))

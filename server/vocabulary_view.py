@@ -6,7 +6,7 @@ from rdflib import URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from catalog.namespaces import DCTERMS, UMUD
-from catalog.vocabulary import Concept, Vocabulary
+from catalog.vocabulary import MANUFACTURER, Concept, Vocabulary
 
 
 def describe_vocabulary(vocabulary: Vocabulary) -> dict:
@@ -25,7 +25,8 @@ def describe_vocabulary(vocabulary: Vocabulary) -> dict:
     schemes = []
     for scheme in sorted(graph.subjects(RDF.type, SKOS.ConceptScheme), key=str):
         slug = str(scheme).rsplit("/", 1)[-1]
-        concepts = vocabulary.concepts(slug)
+        # Manufacturers group devices only for searching; the scheme itself does not hold them.
+        concepts = [concept for concept in vocabulary.concepts(slug) if MANUFACTURER not in concept.kinds]
         schemes.append({
             "iri": str(scheme), "slug": slug,
             "title": str(graph.value(scheme, SKOS.prefLabel) or graph.value(scheme, DCTERMS.title) or slug),

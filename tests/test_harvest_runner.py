@@ -24,11 +24,13 @@ from rdflib.namespace import FOAF, PROV, XSD
 
 from catalog.namespaces import BIBO, DCAT, DCTERMS, UMUD
 from harvesters.datacite import parse_datacite_doi
-from harvesters.mapping import harvested_graph
+from harvesters.mapping import harvested_graph, suggest_concepts
+from harvesters.model import HarvestedRecord
 from harvesters.oai import parse_oai_record
 from harvesters.osf import parse_osf_node
 from harvesters.zenodo import parse_zenodo_record
 from catalog.validation import validate_graph
+from catalog.vocabulary import default_vocabulary
 
 from .conftest import SHARED
 
@@ -332,3 +334,14 @@ def test_zenodo_doi_falls_back_to_datacite(httpserver, tmp_path):
     assert finished.returncode == 0, finished.stdout + finished.stderr
     assert "1 new candidates" in finished.stdout
     assert [entry.path for entry, _ in httpserver.log] == ["/api/records/1196821", "/dois/10.5281/zenodo.1196821"]
+
+
+def test_device_suggestions_leave_out_manufacturers():
+    vocabulary = default_vocabulary()
+    record = HarvestedRecord(source="zenodo", source_id="1", api_url="http://127.0.0.1:9/records/1",
+                             title="Calf muscle images",
+                             description="<p>Recorded with an Esaote MyLab 70; Esaote makes the probe too.</p>")
+
+    suggested = suggest_concepts(record, vocabulary)
+
+    assert suggested["device"] == [vocabulary.concept("device", "Esaote MyLab 70").iri]

@@ -160,3 +160,10 @@ def test_invalid_name_is_explained():
     messages = [problem.message for problem in error.value.problems if problem.field == "name"]
     assert messages and "letters, digits" in messages[0]
     assert "[A-Za-z0-9]" not in messages[0]
+
+
+
+def test_manufacturer_not_a_device():
+    error = _rejection({"DEVICE": ["Esaote"]})
+    assert error.problems[0].field == "DEVICE"
+    assert "'Esaote' is not in the UMUD" in error.problems[0].message

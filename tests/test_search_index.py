@@ -21,6 +21,8 @@ QUERIES = [
     [("muscle", "Thigh muscles"), ("sex", "Male")],
     [("sex", "Female")],
     [("device", "Aixplorer Ultimate")],
+    [("device", "Esaote")],
+    [("device", "Telemed"), ("device", "Esaote MyLab 60")],
     [("file_format", "tiff")],
     [("license", "CC-BY-4.0")],
     [("plane", "Transverse"), ("image_type", "Static")],

@@ -7,6 +7,8 @@ import io
 import json
 
 import pytest
+
+from catalog.vocabulary import default_vocabulary
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF
 
@@ -451,3 +453,21 @@ def test_one_match_is_singular(client):
     page = client.get("/explore?q=DeepACSA", headers=BROWSER).get_data(as_text=True)
 
     assert "dataset matches." in page
+
+
+def test_manufacturer_finds_its_devices(client):
+    models = [concept.label for concept in default_vocabulary().concepts("device")
+              if concept.manufacturer == "Esaote"]
+    any_model = client.get("/datasets", query_string=[("format", "json"), *(("device", model) for model in models)]).get_json()
+
+    maker = client.get("/datasets?format=json&device=Esaote").get_json()
+
+    assert maker["total"] > 0
+    assert [row["name"] for row in maker["datasets"]] == [row["name"] for row in any_model["datasets"]]
+    assert maker["facets"]["device"]["Esaote"] == maker["total"]
+
+
+def test_device_facet_groups_by_manufacturer(client):
+    page = client.get("/datasets", headers=BROWSER).get_data(as_text=True)
+
+    assert '<input type="checkbox" name="device" value="Esaote"' in page

@@ -54,14 +54,27 @@ def test_original_app_values_resolve(vocabulary, umud_entries):
 
 def test_app_lists_are_complete(vocabulary):
     assert len([concept for concept in vocabulary.concepts("muscle") if "Muscle" in concept.kinds]) == 32
-    assert len(vocabulary.concepts("device")) == 64
+    assert len([concept for concept in vocabulary.concepts("device") if not concept.is_group]) == 64
     for extension in ("dicom", "nifti", "nrrd", "mha", "vtk", "gipl", "tvd", "tif", "jpg", "mp4", "avi"):
         assert vocabulary.concept("file-format", extension) is not None, extension
 
 
 def test_device_has_manufacturer(vocabulary):
     for device in vocabulary.concepts("device"):
-        assert device.manufacturer, device.label
+        if not device.is_group:
+            assert device.manufacturer, device.label
+            assert vocabulary.concept("device", device.manufacturer).iri in device.broader
+
+
+def test_manufacturer_groups_its_devices(vocabulary):
+    esaote = vocabulary.concept("device", "Esaote")
+
+    below = {vocabulary.concepts_by_iri[iri].label for iri in vocabulary.narrower_closure(esaote.iri)} - {"Esaote"}
+
+    assert esaote.is_group
+    assert "Esaote MyLab 70" in below
+    assert all(label.startswith("Esaote ") for label in below)
+    assert len([concept for concept in vocabulary.concepts("device") if concept.is_group]) == 16
 
 
 def test_licences_are_spdx(vocabulary):
