@@ -190,7 +190,7 @@ def _name_patterns(vocabulary: Vocabulary) -> dict[str, tuple[re.Pattern, dict[s
     if id(vocabulary) not in _PATTERNS:
         patterns = {}
         for scheme in SUGGESTED:
-            # A manufacturer's name alone does not say which of its devices recorded the data.
+            # A manufacturer's name alone does not tell which of its devices recorded the data.
             concepts = [concept for concept in vocabulary.concepts(scheme) if MANUFACTURER not in concept.kinds]
             concept_of_name = {name.casefold(): concept.iri for concept in concepts
                                for name in (concept.label, *concept.alt_labels) if len(name) > 3}
