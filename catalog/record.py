@@ -178,12 +178,18 @@ def _canonical_value(field_name: str, value: Any, info: ValidationInfo) -> str:
         raise ValueError(f"expected a {field.label.lower()} name, got {value!r}")
     vocabulary = _vocabulary(info)
     concept = vocabulary.concept(field.scheme, value)
-    # Group concepts such as "Thigh muscles" or the manufacturer "Esaote" serve searches; a
-    # record names single muscles and devices.
-    if concept is None or field_name == "muscle" and "Muscle" not in concept.kinds or MANUFACTURER in concept.kinds:
+    if concept is None:
         raise ValueError(
             f"'{value}' is not in the UMUD {field.label.lower()} list; "
             f"{vocabulary.scheme_examples(field.scheme, value)}")
+    # Group concepts such as "Thigh muscles" or the manufacturer "Esaote" serve searches; a
+    # record names single muscles and devices.
+    if field_name == "muscle" and "Muscle" not in concept.kinds or MANUFACTURER in concept.kinds:
+        below = sorted(vocabulary.concepts_by_iri[iri].label for iri in vocabulary.narrower_closure(concept.iri)
+                       if iri != concept.iri and not vocabulary.concepts_by_iri[iri].is_group)
+        raise ValueError(
+            f"'{value}' is a group in searches, not a single {field.label.lower()}; name the ones the "
+            f"data show, for example {', '.join(below[:4])}")
     canonical = concept.notation if field.canonical == "notation" and concept.notation else concept.label
     if field_name == "file_format" and value != canonical:
         _warn(info, field_name, f"'{value}' was normalised to '{canonical}'")

@@ -51,6 +51,7 @@ def create_app(catalog: Catalog, settings: Settings) -> Flask:
     app.extensions["umud_sign_in_limit"] = RateLimiter(10, 300)
     app.extensions["umud_harvest_sources"] = sources_for(settings.harvest_urls or default_urls(), timeout=15.0,
                                                          max_retries=1)
+    app.add_template_filter(with_article, "article")
     app.register_blueprint(pages)
     app.register_blueprint(search)
     app.register_blueprint(contribute)
@@ -61,6 +62,11 @@ def create_app(catalog: Catalog, settings: Settings) -> Flask:
     app.register_blueprint(create_sparql_blueprint(service), url_prefix="/sparql")
     _register_error_pages(app)
     return app
+
+
+def with_article(noun: str) -> str:
+    """Return the noun after "a" or "an", chosen by its first letter: "an ultrasound device"."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -232,8 +232,24 @@ def _json_result(catalog: Catalog, parsed: Request, result: SearchResult) -> dic
         "previous": _url(page=parsed.page - 1) if 1 < parsed.page <= last else None,
         "datasets": [_json_row(catalog, row) for row in result.rows],
         "facets": result.facets,
+        "facet_groups": _facet_groups(catalog),
         "message": None if result.total else "No dataset matches these filters.",
     }
+
+
+def _facet_groups(catalog: Catalog) -> dict[str, dict[str, list[str]]]:
+    """Return, per facet, each group value with the values directly below it (muscle groups,
+    manufacturers), so that a client can nest the flat counts of `facets` as the page does."""
+    groups: dict[str, dict[str, list[str]]] = {}
+    for field in CONCEPT_FIELDS:
+        vocabulary = catalog.vocabulary
+        for concept in vocabulary.concepts(field.scheme):
+            for parent in concept.broader:
+                group = vocabulary.concepts_by_iri.get(parent)
+                if group is not None and group.scheme == concept.scheme:
+                    groups.setdefault(field.name, {}).setdefault(canonical_value(field, group), []).append(
+                        canonical_value(field, concept))
+    return groups
 
 
 def _json_row(catalog: Catalog, row: dict) -> dict:

@@ -182,6 +182,18 @@ def test_anatomy_group_finds_its_muscles(page, live_server):
     assert facet_counts(page, "muscle")["Triceps surae"] == len(expected)
 
 
+def test_manufacturer_finds_its_devices(page, live_server):
+    page.goto(live_server + "/datasets")
+    page.evaluate("window.loadedOnce = true")
+    tick(page, "device", "Esaote")
+    expected = sort_names(name for name, record in SEED.items()
+                          if any(device.startswith("Esaote ") for device in values_of(record, "device")))
+    assert expected
+    assert shown_names(page) == expected
+    assert facet_counts(page, "device")["Esaote"] == len(expected)
+    assert page.evaluate("window.loadedOnce") is True, "the page reloaded"
+
+
 def test_range_narrows(page, live_server):
     page.goto(live_server + "/datasets")
     before = page.url

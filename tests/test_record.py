@@ -166,4 +166,5 @@ def test_invalid_name_is_explained():
 def test_manufacturer_not_a_device():
     error = _rejection({"DEVICE": ["Esaote"]})
     assert error.problems[0].field == "DEVICE"
-    assert "'Esaote' is not in the UMUD" in error.problems[0].message
+    assert "'Esaote' is a group in searches" in error.problems[0].message
+    assert "Esaote MyLab 60" in error.problems[0].message

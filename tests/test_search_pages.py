@@ -471,3 +471,20 @@ def test_device_facet_groups_by_manufacturer(client):
     page = client.get("/datasets", headers=BROWSER).get_data(as_text=True)
 
     assert '<input type="checkbox" name="device" value="Esaote"' in page
+
+
+def test_find_box_reads_an_ultrasound_device(client):
+    page = client.get("/datasets", headers=BROWSER).get_data(as_text=True)
+
+    assert "find an ultrasound device" in page
+    assert "find a muscle" in page
+
+
+def test_json_facet_groups_nest_the_counts(client):
+    document = client.get("/datasets?format=json").get_json()
+
+    groups = document["facet_groups"]
+
+    assert "Esaote MyLab 70" in groups["device"]["Esaote"]
+    assert "Soleus" in groups["muscle"]["Triceps surae"]
+    assert "Esaote" not in document["facet_groups"].get("sex", {})
