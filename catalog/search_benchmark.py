@@ -170,37 +170,35 @@ def load_catalog(size: int, directory: Path) -> tuple[Catalog, float]:
     catalog = Catalog(OxigraphStore(directory / "oxigraph"), DEFAULT_BASE_URL, vocabulary)
     catalog.prepare()
     started = time.perf_counter()
-    for start, batch in _batches(size, vocabulary):
-        catalog.write(batch, Change("search benchmark", "synthetic record"))
-        _progress(f"  wrote {start + len(batch)} of {size} records")
+    batch = []
+    for number, named_graph in enumerate(_graphs(size, vocabulary), start=1):
+        batch.append(named_graph)
+        if len(batch) == BATCH_SIZE or number == size:
+            catalog.write(batch, Change("search benchmark", "synthetic record"))
+            _progress(f"  wrote {number} of {size} records")
+            batch = []
     return catalog, time.perf_counter() - started
 
 
-def _batches(size: int, vocabulary):
-    """Yield (first number, [(name, graph)]) of the synthetic records, BATCH_SIZE at a time."""
+def _graphs(size: int, vocabulary):
+    """Yield (name, graph) of each synthetic record, one at a time."""
     generator = RecordGenerator(seed_records())
-    for start in range(0, size, BATCH_SIZE):
-        batch = []
-        for number in range(start, min(size, start + BATCH_SIZE)):
-            record = generator.record(number)
-            batch.append((record.name, record_to_graph(record, DEFAULT_BASE_URL, vocabulary, MODIFIED)))
-        yield start, batch
+    for number in range(size):
+        record = generator.record(number)
+        yield record.name, record_to_graph(record, DEFAULT_BASE_URL, vocabulary, MODIFIED)
 
 
 def naive_catalog(size: int) -> Catalog:
     """Return the same synthetic records in rdflib's in-memory Dataset, behind the catalog's interface."""
     vocabulary = default_vocabulary()
     dataset = Dataset()
-    generator = RecordGenerator(seed_records())
-    for number in range(size):
-        record = generator.record(number)
-        named = dataset.graph(URIRef(dataset_iri(DEFAULT_BASE_URL, record.name)))
-        graph = record_to_graph(record, DEFAULT_BASE_URL, vocabulary, MODIFIED)
+    for number, (name, graph) in enumerate(_graphs(size, vocabulary), start=1):
+        named = dataset.graph(URIRef(dataset_iri(DEFAULT_BASE_URL, name)))
         named.addN((*triple, named) for triple in graph)
-        if number % BATCH_SIZE == BATCH_SIZE - 1:
+        if number % BATCH_SIZE == 0:
             # Python's cycle collector would otherwise walk the whole growing graph again and
             # again. Collect this batch's garbage, then exempt what is left from later collections.
-            del record, graph
+            del graph
             gc.collect()
             gc.freeze()
     return Catalog(RdflibStore(dataset), DEFAULT_BASE_URL, vocabulary)

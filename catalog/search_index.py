@@ -63,7 +63,8 @@ MAX_PAGE_SIZE = 1000
 TOP_DEVICES = 15
 # find_datasets reads at most the first 10 words of the text.
 MAX_TEXT_WORDS = 10
-# SQLite's largest memory map unless compiled otherwise; SQLite maps at most the file's size.
+# About 2 GB, the default of SQLite's compile-time bound SQLITE_MAX_MMAP_SIZE. SQLite maps at
+# most the file's size.
 MEMORY_MAP_BYTES = 0x7FFF0000
 
 # The trigram tokenizer cannot match a word shorter than this through MATCH.
@@ -153,8 +154,8 @@ class SearchIndex:
         self.path = str(path)
         self._connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._connection.execute("PRAGMA foreign_keys = ON")
-        # Reading the file through a memory map spares SQLite a copy of every page it reads, which
-        # makes a text search over tens of thousands of matches about a tenth faster.
+        # Reading the file through a memory map spares SQLite a copy of every page it reads. A text
+        # search over tens of thousands of matches ran about a tenth faster at 100,000 datasets.
         self._connection.execute(f"PRAGMA mmap_size = {MEMORY_MAP_BYTES}")
         self._connection.create_function("casefold", 1, _casefold, deterministic=True)
         self._lock = threading.Lock()

@@ -20,7 +20,7 @@ from .oai import oai
 from .self_description import self_description
 from .curate import curate
 from .pages import pages
-from .search_pages import search
+from .search_pages import DOWNLOAD_FORMATS, search
 from .settings import Settings
 from .sparql import SparqlService, create_sparql_blueprint
 
@@ -85,8 +85,8 @@ def _error_response(status: int, title: str, message: str):
     best = accepted().best_match(["text/html", "application/json", "text/plain", "application/xhtml+xml"])
     if request.path.startswith("/api/") or request.args.get("format") in {"json", "records"}:
         best = "application/json"
-    elif request.args.get("format") in {"csv", "jsonld", "ttl"}:
-        # A download asked for by format: the client reads data, not a page.
+    elif request.args.get("format") in DOWNLOAD_FORMATS:
+        # A download requested by format: the client reads data, not a page.
         best = "text/plain"
     if best == "application/json":
         return jsonify({"status": status, "error": title, "message": message}), status

@@ -49,6 +49,11 @@ FORMATS = {
     # The full records in our JSON format, as `umud export --format json` writes and `umud load` reads.
     "records": ("application/json", True),
 }
+# The formats downloaded as files rather than shown as a page.
+DOWNLOAD_FORMATS = {name for name, (_, download) in FORMATS.items() if download}
+# The media types of search results, each once: HTML first, and XHTML last so that
+# `Accept: application/*` gets JSON.
+MEDIA_TYPES = list(dict.fromkeys([HTML_TYPES[0], *(media for media, _ in FORMATS.values()), *HTML_TYPES[1:]]))
 SORT_LABELS = {
     "relevance": "Relevance",
     "name": "Name (A to Z)",
@@ -109,7 +114,7 @@ def _answer(template: str, page_size: int):
     catalog = _catalog()
     requested_format = _format()
     if requested_format is None:
-        abort(406, description="Search results are served as " + ", ".join(_media_types()) + ".")
+        abort(406, description="Search results are served as " + ", ".join(MEDIA_TYPES) + ".")
     try:
         parsed = _parse(catalog, requested_format, page_size)
     except FilterError as error:
@@ -136,16 +141,11 @@ def _format() -> str | None:
     if requested:
         # An unknown format value is a filter error, reported by _parse.
         return requested if requested in FORMATS else "html"
-    best = accepted().best_match(_media_types())
+    best = accepted().best_match(MEDIA_TYPES)
     if best in HTML_TYPES:
         return "html"
     return next((name for name, (media, _) in FORMATS.items() if media == best), None)
 
-
-def _media_types() -> list[str]:
-    """Return the media types of search results, each once: HTML first, and XHTML last so that
-    `Accept: application/*` gets JSON."""
-    return list(dict.fromkeys([HTML_TYPES[0], *(media for media, _ in FORMATS.values()), *HTML_TYPES[1:]]))
 
 
 def _parse(catalog: Catalog, requested_format: str, default_page_size: int) -> Request:

@@ -78,7 +78,7 @@
       if (!chart) continue;
       element.replaceChildren();
       if (!chart.data.values.length) {
-        // The data table under the chart holds the same message; an empty chart would only show axes.
+        // The data table under the chart gives the same message, and an empty chart would only show axes.
         element.textContent = "No data among the matching datasets.";
         element.dataset.drawn = "true";
         continue;
