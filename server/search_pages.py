@@ -181,8 +181,8 @@ def _last_page(total: int, page_size: int) -> int:
 def _check_page(parsed: Request, total: int) -> None:
     """Abort with 404 for a page after the last one; with no match at all, page 1 is the last."""
     if parsed.page > _last_page(total, parsed.page_size):
-        abort(404, description=f"Page {parsed.page} is past the last page of these results "
-                               f"({_last_page(total, parsed.page_size)} of {parsed.page_size} datasets each).")
+        abort(404, description=f"Page {parsed.page} is past the last page of these results, page "
+                               f"{_last_page(total, parsed.page_size)} ({parsed.page_size} datasets a page).")
 
 
 # Downloads
